@@ -1,0 +1,133 @@
+/**
+ * The backend contract. A backend receives clean keys (already normalised and
+ * joined with the store's root by the Store), speaks `ReadableStream<Uint8Array>`
+ * only, declares its capabilities and maps its native errors to
+ * {@link RemoteStoreError} subclasses, keeping the native error as `cause`.
+ *
+ * Obligations, for every method:
+ * - Reject with `NotFoundError` when a file method's key has no file, and with
+ *   `InvalidPathError` when the key is a folder where a file is required.
+ * - Never let a native error escape, including while a returned stream is read.
+ * - Honour `signal`: abort rejects with the signal's reason; an aborted or
+ *   failed write leaves the previous content (or nothing) in place.
+ *
+ * @module
+ */
+
+import type { Capabilities } from "./capabilities.ts";
+import type { ByteRange } from "./types.ts";
+
+/** Options every backend call accepts. */
+export interface SignalOptions {
+  /** Aborts the operation. */
+  signal?: AbortSignal;
+}
+
+/** Options for {@link Backend.read}. */
+export interface BackendReadOptions extends SignalOptions {
+  /** Byte range to read; past the end yields only the bytes that exist. */
+  range?: ByteRange;
+}
+
+/** Options for {@link Backend.write}. */
+export interface BackendWriteOptions extends SignalOptions {
+  /** Replace an existing file. When false, the create must be race-free. */
+  overwrite: boolean;
+  /** Readers must see the old content or the new, never a mix (`writeAtomic`). */
+  atomic: boolean;
+  /** Size in bytes, when the Store knows it in advance. */
+  size?: number;
+  /** MIME type to store. */
+  contentType?: string;
+  /** User metadata to store. */
+  metadata?: Record<string, string>;
+  /** Write only if the current entity tag matches (`PreconditionFailedError` otherwise). */
+  ifMatch?: string;
+}
+
+/** Options for {@link Backend.copy} and {@link Backend.move}. */
+export interface BackendTransferOptions extends SignalOptions {
+  /** Replace an existing destination. When false, race-free where the service allows. */
+  overwrite: boolean;
+}
+
+/** Options for {@link Backend.deleteFolder}. */
+export interface BackendDeleteFolderOptions extends SignalOptions {
+  /** Delete everything below the folder. */
+  recursive: boolean;
+}
+
+/** Options for {@link Backend.list}. */
+export interface BackendListOptions extends SignalOptions {
+  /** Yield files at every depth (no folder entries) instead of one level. */
+  recursive: boolean;
+}
+
+/** File metadata as a backend reports it: `key` is the full backend key. */
+export interface BackendFileInfo {
+  /** Backend key. */
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  /** Last modification time. */
+  modifiedAt: Date;
+  /** Entity tag. */
+  etag?: string;
+  /** MIME type. */
+  contentType?: string;
+  /** User metadata. */
+  metadata?: Record<string, string>;
+}
+
+/** One listing entry: a file, or (non-recursive listings only) a folder. */
+export type BackendEntry =
+  | { kind: "file"; info: BackendFileInfo }
+  | { kind: "folder"; key: string };
+
+/** What a backend write stored. */
+export interface BackendWriteResult {
+  /** Bytes written. */
+  size: number;
+  /** New entity tag, where the backend has one. */
+  etag?: string;
+}
+
+/**
+ * A storage backend. Implement this to add a new kind of storage; use it
+ * through a {@link Store}.
+ */
+export interface Backend {
+  /** Backend type name, for example `"memory"`, `"local"`, `"azure"`. */
+  readonly name: string;
+  /** What this backend can do (may grow once an account's features are known). */
+  readonly capabilities: Capabilities;
+
+  /** Opens a file for reading; rejects `NotFoundError` before returning a stream. */
+  read(key: string, options: BackendReadOptions): Promise<ReadableStream<Uint8Array>>;
+  /** Writes a file from a stream. */
+  write(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    options: BackendWriteOptions,
+  ): Promise<BackendWriteResult>;
+  /** Deletes one file (`NotFoundError` if missing; never removes a folder). */
+  delete(key: string, options: SignalOptions): Promise<void>;
+  /** Deletes a folder (`NotFoundError` if missing, `DirectoryNotEmptyError`). */
+  deleteFolder(key: string, options: BackendDeleteFolderOptions): Promise<void>;
+  /** File metadata (`NotFoundError`, `InvalidPathError` for a folder). */
+  getFileInfo(key: string, options: SignalOptions): Promise<BackendFileInfo>;
+  /** Whether a folder exists at `key` (`""` is the backend root and always exists). */
+  isFolder(key: string, options: SignalOptions): Promise<boolean>;
+  /** Lists below a folder key (`""` for the root); a missing folder yields nothing. */
+  list(key: string, options: BackendListOptions): AsyncIterable<BackendEntry>;
+  /** Copies a file (`src !== dst`). */
+  copy(src: string, dst: string, options: BackendTransferOptions): Promise<void>;
+  /** Moves a file (`src !== dst`). */
+  move(src: string, dst: string, options: BackendTransferOptions): Promise<void>;
+  /** Converts a native path (absolute file path, `container/key`, ...) to a backend key. */
+  toKey(nativePath: string): string;
+  /** Returns the native client of the given type (escape hatch). */
+  unwrap<T>(type: abstract new (...args: never[]) => T): T;
+  /** Releases resources; idempotent; later calls fail with `BackendUnavailableError`. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,190 @@
+/**
+ * Options of the Azure backend and their validation. Imports no SDK, so the
+ * Registry can validate config eagerly without loading `@azure/*`. Private module.
+ *
+ * @module
+ */
+
+import { OptionReader } from "../../_options.ts";
+
+/** Anything with `getToken`, such as an `@azure/identity` credential. */
+export interface TokenCredentialLike {
+  /** Gets an access token for the given scopes. */
+  getToken(scopes: string | string[], options?: unknown): Promise<unknown>;
+}
+
+/** Retry settings for the SDK pipeline and for resumed downloads. */
+export interface AzureRetryOptions {
+  /** Attempts per request, including the first (default 4). */
+  maxTries?: number;
+  /** Base delay between attempts in milliseconds (default 800, exponential). */
+  retryDelayMs?: number;
+  /** Upper bound of the delay in milliseconds (default 30000). */
+  maxRetryDelayMs?: number;
+  /** Timeout of one attempt in milliseconds (default: none). */
+  tryTimeoutMs?: number;
+  /** How often a dropped download may resume before the read errors (default 5). */
+  maxResumes?: number;
+}
+
+/** Options of `AzureBackend`. */
+export interface AzureBackendOptions {
+  /** Container (file system) name. Required. */
+  container: string;
+  /** A full connection string (secret). */
+  connectionString?: string;
+  /** Storage account name; the endpoint is `https://<name>.blob.core.windows.net`. */
+  accountName?: string;
+  /** Blob endpoint URL, for example `http://127.0.0.1:10000/devstoreaccount1`. */
+  accountUrl?: string;
+  /** DFS endpoint URL (default: derived from the blob endpoint). */
+  dfsUrl?: string;
+  /** Account key (secret). */
+  accountKey?: string;
+  /** SAS token, with or without the leading `?` (secret). */
+  sasToken?: string;
+  /** A token credential; with no credential at all, `DefaultAzureCredential` is used. */
+  credential?: TokenCredentialLike;
+  /** Hierarchical namespace: `"auto"` (probe the account once), `true` or `false`. */
+  hns?: "auto" | boolean;
+  /** Passed to the SDK client constructors; the options this backend sets win. */
+  clientOptions?: Record<string, unknown>;
+  /** Block size for staged uploads and ranged downloads in bytes (default 8 MiB). */
+  blockSize?: number;
+  /** Blocks in flight per upload (default 4). */
+  concurrency?: number;
+  /** Retry settings. */
+  retry?: AzureRetryOptions;
+}
+
+const MAX_BLOCK_SIZE = 4000 * 1024 * 1024;
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * Validates Azure backend options; the result is a fresh object.
+ *
+ * @throws {InvalidConfigError} Naming `keyPath.<option>`; never quoting a secret.
+ */
+export function parseAzureOptions(options: unknown, keyPath = "options"): AzureBackendOptions {
+  const reader = new OptionReader(options, keyPath, [
+    "container",
+    "connectionString",
+    "accountName",
+    "accountUrl",
+    "dfsUrl",
+    "accountKey",
+    "sasToken",
+    "credential",
+    "hns",
+    "clientOptions",
+    "blockSize",
+    "concurrency",
+    "retry",
+  ]);
+  const container = reader.string("container");
+  if (container === undefined) throw reader.error("container", "is required");
+  if (!CONTAINER_NAME.test(container) && container !== "$root") {
+    throw reader.error(
+      "container",
+      `must be 3 to 63 lowercase letters, digits and single hyphens, got "${container}"`,
+    );
+  }
+  const out: AzureBackendOptions = { container };
+  const connectionString = reader.string("connectionString");
+  const accountName = reader.string("accountName");
+  const accountUrl = reader.string("accountUrl");
+  const dfsUrl = reader.string("dfsUrl");
+  const accountKey = reader.string("accountKey");
+  const sasToken = reader.string("sasToken");
+  const credential = reader.raw("credential");
+
+  for (const [key, value] of [["accountUrl", accountUrl], ["dfsUrl", dfsUrl]] as const) {
+    if (value === undefined) continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw reader.error(key, "must be an absolute http(s) URL");
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw reader.error(key, "must be an absolute http(s) URL");
+    }
+  }
+  if (credential !== undefined) {
+    if (
+      typeof credential !== "object" || credential === null ||
+      typeof (credential as TokenCredentialLike).getToken !== "function"
+    ) {
+      throw reader.error("credential", "must be a TokenCredential (an object with getToken)");
+    }
+    out.credential = credential as TokenCredentialLike;
+  }
+  const authForms = [accountKey, sasToken, credential].filter((v) => v !== undefined).length;
+  if (connectionString !== undefined) {
+    if (accountName || accountUrl || authForms > 0) {
+      throw reader.error(
+        "connectionString",
+        "cannot be combined with accountName, accountUrl, accountKey, sasToken or credential",
+      );
+    }
+    if (!/AccountName=|SharedAccessSignature=|UseDevelopmentStorage=true/i.test(connectionString)) {
+      throw reader.error("connectionString", "is not an Azure Storage connection string");
+    }
+    out.connectionString = connectionString;
+  } else {
+    if (accountName === undefined && accountUrl === undefined) {
+      throw reader.error(
+        "connectionString",
+        "is required unless accountName or accountUrl is given",
+      );
+    }
+    if (authForms > 1) {
+      throw reader.error("accountKey", "accountKey, sasToken and credential are exclusive");
+    }
+    if (accountKey !== undefined && accountName === undefined) {
+      throw reader.error("accountName", "is required with accountKey");
+    }
+    if (accountName !== undefined) out.accountName = accountName;
+    if (accountUrl !== undefined) out.accountUrl = accountUrl;
+    if (accountKey !== undefined) out.accountKey = accountKey;
+    if (sasToken !== undefined) out.sasToken = sasToken.replace(/^\?/, "");
+  }
+  if (dfsUrl !== undefined) out.dfsUrl = dfsUrl;
+
+  const hns = reader.raw("hns");
+  if (hns !== undefined) {
+    if (hns !== "auto" && hns !== true && hns !== false) {
+      throw reader.error("hns", `must be "auto", true or false`);
+    }
+    out.hns = hns;
+  }
+  const clientOptions = reader.record("clientOptions");
+  if (clientOptions !== undefined) out.clientOptions = clientOptions;
+  const blockSize = reader.positiveInteger("blockSize", MAX_BLOCK_SIZE);
+  if (blockSize !== undefined) out.blockSize = blockSize;
+  const concurrency = reader.positiveInteger("concurrency", 64);
+  if (concurrency !== undefined) out.concurrency = concurrency;
+  const retry = reader.record("retry");
+  if (retry !== undefined) {
+    const retryReader = new OptionReader(retry, `${keyPath}.retry`, [
+      "maxTries",
+      "retryDelayMs",
+      "maxRetryDelayMs",
+      "tryTimeoutMs",
+      "maxResumes",
+    ]);
+    const parsed: AzureRetryOptions = {};
+    const maxTries = retryReader.positiveInteger("maxTries", 100);
+    if (maxTries !== undefined) parsed.maxTries = maxTries;
+    const retryDelayMs = retryReader.nonNegativeInteger("retryDelayMs");
+    if (retryDelayMs !== undefined) parsed.retryDelayMs = retryDelayMs;
+    const maxRetryDelayMs = retryReader.nonNegativeInteger("maxRetryDelayMs");
+    if (maxRetryDelayMs !== undefined) parsed.maxRetryDelayMs = maxRetryDelayMs;
+    const tryTimeoutMs = retryReader.positiveInteger("tryTimeoutMs");
+    if (tryTimeoutMs !== undefined) parsed.tryTimeoutMs = tryTimeoutMs;
+    const maxResumes = retryReader.nonNegativeInteger("maxResumes");
+    if (maxResumes !== undefined) parsed.maxResumes = maxResumes;
+    out.retry = parsed;
+  }
+  return out;
+}

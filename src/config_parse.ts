@@ -1,0 +1,5 @@
+/**
+ * Config from data (placeholder until the parser lands).
+ *
+ * @module
+ */

@@ -1,0 +1,876 @@
+/**
+ * The user-facing {@link Store}: immutable, scoped to a root path, the same
+ * methods on every backend.
+ *
+ * @module
+ */
+
+import type { Backend, BackendFileInfo, SignalOptions } from "./backend.ts";
+import type { Capability } from "./capabilities.ts";
+import {
+  BackendUnavailableError,
+  InvalidPathError,
+  NotFoundError,
+  RemoteStoreError,
+} from "./errors.ts";
+import { globToRegExp, hasWildcard, segmentToRegExp } from "./_glob.ts";
+import { baseName, joinPath, normalizePath } from "./paths.ts";
+import { collectBytes, mapStream, toContentStream } from "./_streams.ts";
+import type {
+  ByteRange,
+  FileInfo,
+  FolderEntry,
+  FolderInfo,
+  WriteContent,
+  WriteResult,
+} from "./types.ts";
+
+/** Options for {@link Store} construction. */
+export interface StoreOptions {
+  /** Folder inside the backend that this store is scoped to (default: the backend root). */
+  rootPath?: string;
+  /** Name used in error messages (default: the backend's type name). */
+  backendName?: string;
+}
+
+/** Options for {@link Store.read}, {@link Store.readBytes} and {@link Store.readText}. */
+export interface ReadOptions extends SignalOptions {
+  /** Read only these bytes. */
+  range?: ByteRange;
+}
+
+/** Options for {@link Store.write} and {@link Store.writeAtomic}. */
+export interface WriteOptions extends SignalOptions {
+  /** Replace an existing file (default `false`: create-only, race-free). */
+  overwrite?: boolean;
+  /** MIME type to store (default: guessed by the backend from the extension). */
+  contentType?: string;
+  /** User metadata to store with the file. */
+  metadata?: Record<string, string>;
+  /** Write only if the file's current ETag equals this (optimistic concurrency). */
+  ifMatch?: string;
+}
+
+/** Options for {@link Store.copy} and {@link Store.move}. */
+export interface TransferOptions extends SignalOptions {
+  /** Replace an existing destination (default `false`). */
+  overwrite?: boolean;
+}
+
+/** Options for {@link Store.delete}. */
+export interface DeleteOptions extends SignalOptions {
+  /** Succeed quietly when the file does not exist. */
+  missingOk?: boolean;
+}
+
+/** Options for {@link Store.deleteFolder}. */
+export interface DeleteFolderOptions extends DeleteOptions {
+  /** Delete everything below the folder (default `false`: only an empty folder). */
+  recursive?: boolean;
+}
+
+/** Options for {@link Store.listFiles}. */
+export interface ListFilesOptions extends SignalOptions {
+  /** Include files in subfolders at any depth (default `false`). */
+  recursive?: boolean;
+  /** Keep only files whose name matches this glob (`*`, `?`, `[...]`). */
+  pattern?: string;
+  /** With `recursive`, descend at most this many folder levels (1 = direct children only). */
+  maxDepth?: number;
+}
+
+function checkRange(range: ByteRange | undefined): void {
+  if (range === undefined) return;
+  const { offset, length } = range;
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new RangeError(`Range offset must be a non-negative integer, got ${offset}`);
+  }
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
+    throw new RangeError(`Range length must be a non-negative integer, got ${length}`);
+  }
+}
+
+/**
+ * A store: file operations scoped to a folder of one backend.
+ *
+ * Paths are relative to the store's root. They are normalised (`\` to `/`,
+ * repeated and edge `/` removed, `.` dropped); `..`, NUL and empty file paths
+ * are rejected with `InvalidPathError`. Every error carries the path and the
+ * backend name. Stores are immutable; {@link Store.child} makes a narrower one.
+ *
+ * @example Write and read back
+ * ```ts
+ * import { MemoryBackend, Store } from "@remote-store/remote-store";
+ * const store = new Store(new MemoryBackend(), { rootPath: "data" });
+ * await store.write("hello.txt", "Hello!");
+ * console.log(await store.readText("hello.txt"));
+ * ```
+ */
+export class Store {
+  readonly #backend: Backend;
+  readonly #root: string;
+  readonly #backendName: string | undefined;
+
+  /**
+   * Creates a store over a backend.
+   *
+   * @param backend The backend that holds the files.
+   * @param options `rootPath` to scope the store, `backendName` for error messages.
+   * @throws {InvalidPathError} When `rootPath` is invalid.
+   */
+  constructor(backend: Backend, options: StoreOptions = {}) {
+    this.#backend = backend;
+    this.#root = normalizePath(options.rootPath ?? "", { allowEmpty: true });
+    this.#backendName = options.backendName;
+    Object.freeze(this);
+  }
+
+  /** The folder in the backend this store is scoped to (`""` for the backend root). */
+  get rootPath(): string {
+    return this.#root;
+  }
+
+  /** The backend name used in errors. */
+  get backendName(): string {
+    return this.#backendName ?? this.#backend.name;
+  }
+
+  // ---- path and error plumbing -------------------------------------------
+
+  #key(path: string, allowEmpty = false): string {
+    try {
+      return joinPath(this.#root, normalizePath(path, { allowEmpty }));
+    } catch (error) {
+      throw this.#withContext(error, typeof path === "string" ? path : String(path));
+    }
+  }
+
+  #relative(key: string): string {
+    if (this.#root === "") return key;
+    if (key === this.#root) return "";
+    return key.startsWith(`${this.#root}/`) ? key.slice(this.#root.length + 1) : key;
+  }
+
+  #withContext(error: unknown, path: string, signal?: AbortSignal): unknown {
+    if (signal?.aborted && error === signal.reason) return error;
+    if (error instanceof RemoteStoreError) {
+      const errorPath = error.path === undefined ? path : this.#relative(error.path);
+      return error.withContext({ path: errorPath, backend: this.backendName }, true);
+    }
+    if (error instanceof TypeError || error instanceof RangeError) return error;
+    return new BackendUnavailableError("Unexpected backend failure", {
+      path,
+      backend: this.backendName,
+      cause: error,
+    });
+  }
+
+  async #run<T>(
+    path: string,
+    signal: AbortSignal | undefined,
+    capabilities: Capability[],
+    body: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      for (const capability of capabilities) this.#require(capability, path);
+      signal?.throwIfAborted();
+      return await body();
+    } catch (error) {
+      throw this.#withContext(error, path, signal);
+    }
+  }
+
+  #require(capability: Capability, path: string): void {
+    this.#backend.capabilities.require(capability, { backend: this.backendName, path });
+  }
+
+  #fileInfo(info: BackendFileInfo): FileInfo {
+    const path = this.#relative(info.key);
+    const out: FileInfo = {
+      path,
+      name: baseName(path),
+      size: info.size,
+      modifiedAt: info.modifiedAt,
+    };
+    if (info.etag !== undefined) out.etag = info.etag;
+    if (info.contentType !== undefined) out.contentType = info.contentType;
+    if (info.metadata !== undefined) out.metadata = info.metadata;
+    return out;
+  }
+
+  // ---- sync helpers --------------------------------------------------------
+
+  /**
+   * Whether the backend has a capability.
+   *
+   * @param capability The capability to check.
+   * @returns `true` when supported.
+   *
+   * @example Branch on atomic move
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * console.log(store.supports("atomic_move"));
+   * ```
+   */
+  supports(capability: Capability): boolean {
+    return this.#backend.capabilities.supports(capability);
+  }
+
+  /**
+   * A store scoped to a subfolder of this one.
+   *
+   * @param subpath Folder relative to this store.
+   * @returns A new store; this one is unchanged.
+   * @throws {InvalidPathError} When `subpath` is invalid or empty.
+   *
+   * @example Scope to a subfolder
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * const reports = store.child("reports/2024");
+   * await reports.write("q1.csv", "a,b\n");
+   * console.log(await store.exists("reports/2024/q1.csv")); // true
+   * ```
+   */
+  child(subpath: string): Store {
+    const key = this.#key(subpath);
+    return new Store(this.#backend, { rootPath: key, backendName: this.#backendName });
+  }
+
+  /**
+   * Converts a backend-native path (an absolute local path, `container/key`,
+   * or a backend key) to a path relative to this store.
+   *
+   * @param nativePath The native path.
+   * @returns The store-relative path.
+   * @throws {InvalidPathError} When the path is outside this store's root.
+   *
+   * @example Native path to store path
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend(), { rootPath: "data" });
+   * console.log(store.toKey("data/a/b.txt")); // "a/b.txt"
+   * ```
+   */
+  toKey(nativePath: string): string {
+    try {
+      const key = normalizePath(this.#backend.toKey(nativePath), { allowEmpty: true });
+      if (this.#root !== "" && key !== this.#root && !key.startsWith(`${this.#root}/`)) {
+        throw new InvalidPathError("Path is outside the store root", { path: nativePath });
+      }
+      return this.#relative(key);
+    } catch (error) {
+      throw this.#withContext(error, nativePath);
+    }
+  }
+
+  /**
+   * Returns the backend's native client of the given type (escape hatch).
+   *
+   * @param type The class of the client wanted.
+   * @returns The native client.
+   * @throws {CapabilityNotSupportedError} When the backend has no such client.
+   *
+   * @example Get the backend itself
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * const backend = store.unwrap(MemoryBackend);
+   * ```
+   */
+  unwrap<T>(type: abstract new (...args: never[]) => T): T {
+    if (this.#backend instanceof type) return this.#backend as T;
+    try {
+      return this.#backend.unwrap(type);
+    } catch (error) {
+      throw this.#withContext(error, "");
+    }
+  }
+
+  // ---- reading ------------------------------------------------------------
+
+  /**
+   * Opens a file as a byte stream, pulled from the backend on demand.
+   *
+   * @param path File path.
+   * @param options `range` to read part of the file; `signal` to abort.
+   * @returns A stream of the file's bytes; pass it to `new Response(stream)` to serve it.
+   * @throws {NotFoundError} Before any byte, when the file does not exist.
+   * @throws {InvalidPathError} When the path is invalid or is a folder.
+   * @throws {RangeError} When `range` is malformed.
+   *
+   * @example Stream a file into a Response
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a.txt", "hello");
+   * const response = new Response(await store.read("a.txt"));
+   * console.log(await response.text());
+   * ```
+   */
+  read(path: string, options: ReadOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    checkRange(options.range);
+    const key = this.#key(path);
+    const caps: Capability[] = options.range ? ["read", "range_read"] : ["read"];
+    return this.#run(path, options.signal, caps, async () => {
+      const stream = await this.#backend.read(key, options);
+      return mapStream(stream, (error) => this.#withContext(error, path, options.signal));
+    });
+  }
+
+  /**
+   * Reads a whole file (or a range) into memory.
+   *
+   * @param path File path.
+   * @param options `range` and `signal`.
+   * @returns The bytes.
+   * @throws {NotFoundError} When the file does not exist.
+   * @throws {InvalidPathError} When the path is invalid or is a folder.
+   *
+   * @example Read bytes
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a.bin", new Uint8Array([1, 2, 3]));
+   * console.log(await store.readBytes("a.bin", { range: { offset: 1 } })); // Uint8Array [2, 3]
+   * ```
+   */
+  async readBytes(path: string, options: ReadOptions = {}): Promise<Uint8Array> {
+    const stream = await this.read(path, options);
+    return await collectBytes(stream, options.signal);
+  }
+
+  /**
+   * Reads a whole file as UTF-8 text.
+   *
+   * @param path File path.
+   * @param options `range` and `signal`.
+   * @returns The decoded text (invalid sequences become U+FFFD).
+   * @throws {NotFoundError} When the file does not exist.
+   * @throws {InvalidPathError} When the path is invalid or is a folder.
+   *
+   * @example Read text
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a.txt", "héllo");
+   * console.log(await store.readText("a.txt"));
+   * ```
+   */
+  async readText(path: string, options: ReadOptions = {}): Promise<string> {
+    return new TextDecoder().decode(await this.readBytes(path, options));
+  }
+
+  // ---- writing ------------------------------------------------------------
+
+  /**
+   * Writes a file. Create-only unless `overwrite: true`; with `overwrite: false`
+   * concurrent writers race safely (exactly one wins). A failed or aborted
+   * write leaves the previous content, or nothing.
+   *
+   * @param path File path.
+   * @param content A string (UTF-8), bytes, Blob, ReadableStream or (async) iterable of bytes.
+   * @param options `overwrite`, `contentType`, `metadata`, `ifMatch`, `signal`.
+   * @returns The path, size and new ETag.
+   * @throws {AlreadyExistsError} When the file exists and `overwrite` is false.
+   * @throws {PreconditionFailedError} When `ifMatch` does not match.
+   * @throws {TypeError} When `content` is of an unsupported type.
+   *
+   * @example Write a stream
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * const body = new Blob(["a,b\n", "1,2\n"]).stream();
+   * const result = await store.write("data.csv", body, { contentType: "text/csv" });
+   * console.log(result.size); // 8
+   * ```
+   */
+  write(path: string, content: WriteContent, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.#write(path, content, options, false);
+  }
+
+  /**
+   * Writes a file so that readers see the old content or the new content,
+   * never a partial file (temp file plus rename where the backend needs it).
+   *
+   * @param path File path.
+   * @param content Same as {@link Store.write}.
+   * @param options Same as {@link Store.write}.
+   * @returns The path, size and new ETag.
+   * @throws {CapabilityNotSupportedError} When the backend cannot write atomically.
+   * @throws {AlreadyExistsError} When the file exists and `overwrite` is false.
+   *
+   * @example Replace a config file atomically
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.writeAtomic("config.json", '{"v":1}', { overwrite: true });
+   * ```
+   */
+  writeAtomic(
+    path: string,
+    content: WriteContent,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    return this.#write(path, content, options, true);
+  }
+
+  #write(
+    path: string,
+    content: WriteContent,
+    options: WriteOptions,
+    atomic: boolean,
+  ): Promise<WriteResult> {
+    const key = this.#key(path);
+    const caps: Capability[] = atomic ? ["write", "atomic_write"] : ["write"];
+    if (options.metadata !== undefined) caps.push("metadata");
+    return this.#run(path, options.signal, caps, async () => {
+      const { stream, size } = toContentStream(content);
+      const result = await this.#backend.write(key, stream, {
+        overwrite: options.overwrite ?? false,
+        atomic,
+        size,
+        contentType: options.contentType,
+        metadata: options.metadata,
+        ifMatch: options.ifMatch,
+        signal: options.signal,
+      });
+      const out: WriteResult = { path: this.#relative(key), size: result.size };
+      if (result.etag !== undefined) out.etag = result.etag;
+      return out;
+    });
+  }
+
+  // ---- deleting -----------------------------------------------------------
+
+  /**
+   * Deletes one file. Never removes a folder.
+   *
+   * @param path File path.
+   * @param options `missingOk` to ignore a missing file; `signal`.
+   * @throws {NotFoundError} When the file does not exist and `missingOk` is false.
+   * @throws {InvalidPathError} When the path is a folder.
+   *
+   * @example Delete if present
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.delete("old.txt", { missingOk: true });
+   * ```
+   */
+  delete(path: string, options: DeleteOptions = {}): Promise<void> {
+    const key = this.#key(path);
+    return this.#run(path, options.signal, ["delete"], async () => {
+      try {
+        await this.#backend.delete(key, options);
+      } catch (error) {
+        if (!(options.missingOk && error instanceof NotFoundError)) throw error;
+      }
+    });
+  }
+
+  /**
+   * Deletes a folder: only an empty one unless `recursive`.
+   *
+   * @param path Folder path (`""` for the store root, which needs `recursive`).
+   * @param options `recursive`, `missingOk`, `signal`.
+   * @throws {NotFoundError} When the folder does not exist and `missingOk` is false.
+   * @throws {DirectoryNotEmptyError} When it has entries and `recursive` is false.
+   *
+   * @example Delete a folder tree
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("tmp/a.txt", "x");
+   * await store.deleteFolder("tmp", { recursive: true });
+   * ```
+   */
+  deleteFolder(path: string, options: DeleteFolderOptions = {}): Promise<void> {
+    const key = this.#key(path, true);
+    return this.#run(path, options.signal, ["delete"], async () => {
+      try {
+        await this.#backend.deleteFolder(key, {
+          recursive: options.recursive ?? false,
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (!(options.missingOk && error instanceof NotFoundError)) throw error;
+      }
+    });
+  }
+
+  // ---- queries --------------------------------------------------------------
+
+  /**
+   * Metadata of one file.
+   *
+   * @param path File path.
+   * @param options `signal`.
+   * @returns Path, name, size, modification time, and ETag, content type and metadata where known.
+   * @throws {NotFoundError} When the file does not exist.
+   * @throws {InvalidPathError} When the path is a folder.
+   *
+   * @example File size
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a.txt", "abc");
+   * console.log((await store.getFileInfo("a.txt")).size); // 3
+   * ```
+   */
+  getFileInfo(path: string, options: SignalOptions = {}): Promise<FileInfo> {
+    const key = this.#key(path);
+    return this.#run(path, options.signal, [], async () => {
+      return this.#fileInfo(await this.#backend.getFileInfo(key, options));
+    });
+  }
+
+  /**
+   * Whether a file exists at the path.
+   *
+   * @param path File path.
+   * @param options `signal`.
+   * @returns `true` for a file, `false` for a folder or nothing.
+   * @throws {InvalidPathError} When the path is invalid.
+   *
+   * @example Check a file
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * console.log(await store.isFile("a.txt")); // false
+   * ```
+   */
+  isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
+    const key = this.#key(path);
+    return this.#run(path, options.signal, [], async () => {
+      try {
+        await this.#backend.getFileInfo(key, options);
+        return true;
+      } catch (error) {
+        if (error instanceof NotFoundError || error instanceof InvalidPathError) return false;
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Whether a folder exists at the path (on flat backends: whether any file is below it).
+   *
+   * @param path Folder path (`""` is the store root, which always exists).
+   * @param options `signal`.
+   * @returns `true` for a folder.
+   *
+   * @example Check a folder
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("d/a.txt", "x");
+   * console.log(await store.isFolder("d")); // true
+   * ```
+   */
+  isFolder(path: string, options: SignalOptions = {}): Promise<boolean> {
+    const key = this.#key(path, true);
+    return this.#run(path, options.signal, [], () => this.#backend.isFolder(key, options));
+  }
+
+  /**
+   * Whether a file or a folder exists at the path.
+   *
+   * @param path Path.
+   * @param options `signal`.
+   * @returns `true` when either exists.
+   *
+   * @example Exists
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * console.log(await store.exists("nothing")); // false
+   * ```
+   */
+  async exists(path: string, options: SignalOptions = {}): Promise<boolean> {
+    return (await this.isFile(path, options)) || (await this.isFolder(path, options));
+  }
+
+  /**
+   * Lists files below a folder, streamed page by page.
+   *
+   * @param path Folder path (`""` for the store root). A missing folder yields nothing.
+   * @param options `recursive`, `pattern` (glob on the file name), `maxDepth`, `signal`.
+   * @returns Store-relative file infos.
+   * @throws {RangeError} When `maxDepth` is not a positive integer.
+   *
+   * @example Recursive listing
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a/b.csv", "1");
+   * for await (const f of store.listFiles("", { recursive: true, pattern: "*.csv" })) {
+   *   console.log(f.path, f.size);
+   * }
+   * ```
+   */
+  listFiles(path: string, options: ListFilesOptions = {}): AsyncIterable<FileInfo> {
+    const { maxDepth } = options;
+    if (maxDepth !== undefined && (!Number.isSafeInteger(maxDepth) || maxDepth < 1)) {
+      throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
+    }
+    const key = this.#key(path, true);
+    const nameFilter = options.pattern === undefined ? undefined : segmentToRegExp(options.pattern);
+    const depth = options.recursive ? (maxDepth ?? Infinity) : 1;
+    return this.#iterate(path, options.signal, async function* (self) {
+      for await (const info of self.#walk(key, depth, options.signal)) {
+        if (!nameFilter || nameFilter.test(baseName(info.key))) yield self.#fileInfo(info);
+      }
+    });
+  }
+
+  /**
+   * Lists the immediate subfolders of a folder.
+   *
+   * @param path Folder path (`""` for the store root).
+   * @param options `signal`.
+   * @returns Store-relative folder entries.
+   *
+   * @example Subfolders
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("2024/a.txt", "x");
+   * for await (const folder of store.listFolders("")) console.log(folder.name); // "2024"
+   * ```
+   */
+  listFolders(path: string, options: SignalOptions = {}): AsyncIterable<FolderEntry> {
+    const key = this.#key(path, true);
+    return this.#iterate(path, options.signal, async function* (self) {
+      for await (const entry of self.#backend.list(key, { recursive: false, ...options })) {
+        if (entry.kind === "folder") {
+          const folderPath = self.#relative(entry.key);
+          yield { path: folderPath, name: baseName(folderPath) };
+        }
+      }
+    });
+  }
+
+  /**
+   * Finds files whose store-relative path matches a glob: `*` and `?` within a
+   * segment, `[abc]`, `[!abc]`, and `**` for any number of folders. Only
+   * folders that can match are listed.
+   *
+   * @param pattern The glob, relative to the store root.
+   * @param options `signal`.
+   * @returns Matching files.
+   * @throws {InvalidPathError} When the pattern contains `..` or NUL.
+   *
+   * @example All CSV files at any depth
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a/b/c.csv", "1");
+   * for await (const f of store.glob("**\/*.csv")) console.log(f.path);
+   * ```
+   */
+  glob(pattern: string, options: SignalOptions = {}): AsyncIterable<FileInfo> {
+    const clean = normalizePathOrThrow(this, pattern);
+    const segments = clean.split("/");
+    const literal: string[] = [];
+    while (segments.length > 1 && !hasWildcard(segments[0]!)) literal.push(segments.shift()!);
+    const base = this.#key(literal.join("/"), true);
+    return this.#iterate(pattern, options.signal, async function* (self) {
+      yield* self.#globWalk(base, segments, options.signal);
+    });
+  }
+
+  async *#globWalk(
+    folderKey: string,
+    segments: string[],
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<FileInfo> {
+    const [head, ...rest] = segments;
+    if (head === undefined) return;
+    if (head.includes("**")) {
+      const matcher = globToRegExp(segments.join("/"));
+      const prefix = folderKey === "" ? 0 : folderKey.length + 1;
+      for await (const entry of this.#backend.list(folderKey, { recursive: true, signal })) {
+        if (entry.kind === "file" && matcher.test(entry.info.key.slice(prefix))) {
+          yield this.#fileInfo(entry.info);
+        }
+      }
+      return;
+    }
+    const matcher = segmentToRegExp(head);
+    const folders: string[] = [];
+    for await (const entry of this.#backend.list(folderKey, { recursive: false, signal })) {
+      const key = entry.kind === "file" ? entry.info.key : entry.key;
+      if (!matcher.test(baseName(key))) continue;
+      if (entry.kind === "file" && rest.length === 0) yield this.#fileInfo(entry.info);
+      if (entry.kind === "folder" && rest.length > 0) folders.push(entry.key);
+    }
+    for (const folder of folders) yield* this.#globWalk(folder, rest, signal);
+  }
+
+  async *#walk(
+    key: string,
+    depth: number,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<BackendFileInfo> {
+    const recursive = depth === Infinity;
+    const folders: string[] = [];
+    for await (const entry of this.#backend.list(key, { recursive, signal })) {
+      if (entry.kind === "file") yield entry.info;
+      else if (depth > 1) folders.push(entry.key);
+    }
+    for (const folder of folders) yield* this.#walk(folder, depth - 1, signal);
+  }
+
+  #iterate<T>(
+    path: string,
+    signal: AbortSignal | undefined,
+    body: (self: Store) => AsyncGenerator<T>,
+  ): AsyncIterable<T> {
+    const self = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          self.#require("list", path);
+          signal?.throwIfAborted();
+          yield* body(self);
+        } catch (error) {
+          throw self.#withContext(error, path, signal);
+        }
+      },
+    };
+  }
+
+  /**
+   * Totals for a folder: how many files are below it and their total size.
+   *
+   * @param path Folder path (`""` for the store root).
+   * @param options `signal`.
+   * @returns File count, total size and newest modification time.
+   * @throws {NotFoundError} When the folder does not exist.
+   *
+   * @example Folder totals
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("notes/a.txt", "abc");
+   * console.log(await store.getFolderInfo("notes")); // { path: "notes", fileCount: 1, totalSize: 3, ... }
+   * ```
+   */
+  getFolderInfo(path: string, options: SignalOptions = {}): Promise<FolderInfo> {
+    const key = this.#key(path, true);
+    return this.#run(path, options.signal, ["list"], async () => {
+      if (key !== "" && !(await this.#backend.isFolder(key, options))) {
+        throw new NotFoundError("Folder not found", { path });
+      }
+      const info: FolderInfo = { path: this.#relative(key), fileCount: 0, totalSize: 0 };
+      const entries = this.#backend.list(key, { recursive: true, signal: options.signal });
+      for await (const entry of entries) {
+        if (entry.kind !== "file") continue;
+        info.fileCount++;
+        info.totalSize += entry.info.size;
+        if (!info.modifiedAt || entry.info.modifiedAt > info.modifiedAt) {
+          info.modifiedAt = entry.info.modifiedAt;
+        }
+      }
+      return info;
+    });
+  }
+
+  // ---- copy and move ------------------------------------------------------
+
+  /**
+   * Copies a file, server-side where the backend can. Copying a file onto
+   * itself is a no-op.
+   *
+   * @param src Source file path.
+   * @param dst Destination file path.
+   * @param options `overwrite` (default `false`), `signal`.
+   * @throws {NotFoundError} When the source does not exist.
+   * @throws {AlreadyExistsError} When the destination exists and `overwrite` is false.
+   *
+   * @example Back up a file
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a.txt", "x");
+   * await store.copy("a.txt", "backup/a.txt");
+   * ```
+   */
+  copy(src: string, dst: string, options: TransferOptions = {}): Promise<void> {
+    return this.#transfer("copy", src, dst, options);
+  }
+
+  /**
+   * Moves a file: one atomic rename where the backend supports `atomic_move`
+   * (local disk, ADLS Gen2), otherwise copy then delete. Moving a file onto
+   * itself is a no-op.
+   *
+   * @param src Source file path.
+   * @param dst Destination file path.
+   * @param options `overwrite` (default `false`), `signal`.
+   * @throws {NotFoundError} When the source does not exist.
+   * @throws {AlreadyExistsError} When the destination exists and `overwrite` is false.
+   *
+   * @example Rename a file
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("draft.txt", "x");
+   * await store.move("draft.txt", "final.txt");
+   * ```
+   */
+  move(src: string, dst: string, options: TransferOptions = {}): Promise<void> {
+    return this.#transfer("move", src, dst, options);
+  }
+
+  #transfer(
+    kind: "copy" | "move",
+    src: string,
+    dst: string,
+    options: TransferOptions,
+  ): Promise<void> {
+    const srcKey = this.#key(src);
+    const dstKey = this.#key(dst);
+    return this.#run(src, options.signal, [kind], async () => {
+      if (srcKey === dstKey) {
+        await this.#backend.getFileInfo(srcKey, options);
+        return;
+      }
+      await this.#backend[kind](srcKey, dstKey, {
+        overwrite: options.overwrite ?? false,
+        signal: options.signal,
+      });
+    });
+  }
+
+  /**
+   * A short description without secrets.
+   *
+   * @returns For example `Store(azure:"example/data")`.
+   */
+  toString(): string {
+    return `Store(${this.backendName}:"${this.#root}")`;
+  }
+
+  /**
+   * The JSON form: backend name and root path only.
+   *
+   * @returns A plain object without secrets.
+   */
+  toJSON(): { backend: string; rootPath: string } {
+    return { backend: this.backendName, rootPath: this.#root };
+  }
+}
+
+function normalizePathOrThrow(store: Store, pattern: string): string {
+  try {
+    return normalizePath(pattern);
+  } catch (error) {
+    if (error instanceof RemoteStoreError) {
+      throw error.withContext({ path: pattern, backend: store.backendName }, true);
+    }
+    throw error;
+  }
+}

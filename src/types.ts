@@ -1,0 +1,74 @@
+/**
+ * Plain data types returned by Store methods.
+ *
+ * @module
+ */
+
+/** Metadata of one file. `path` is relative to the store that returned it. */
+export interface FileInfo {
+  /** Store-relative path, usable as input to other Store methods. */
+  path: string;
+  /** The last path segment. */
+  name: string;
+  /** Size in bytes. */
+  size: number;
+  /** Last modification time. */
+  modifiedAt: Date;
+  /** Entity tag (opaque version), where the backend has one. */
+  etag?: string;
+  /** MIME type, where the backend stores one. */
+  contentType?: string;
+  /** User metadata, where the backend stores it. */
+  metadata?: Record<string, string>;
+}
+
+/** Aggregate information about a folder (all files below it, recursively). */
+export interface FolderInfo {
+  /** Store-relative path (`""` for the store root). */
+  path: string;
+  /** Number of files below the folder, at any depth. */
+  fileCount: number;
+  /** Sum of their sizes in bytes. */
+  totalSize: number;
+  /** The newest modification time among them, when there is any file. */
+  modifiedAt?: Date;
+}
+
+/** A folder found by `listFolders`. */
+export interface FolderEntry {
+  /** Store-relative path. */
+  path: string;
+  /** The last path segment. */
+  name: string;
+}
+
+/** What a completed write stored. */
+export interface WriteResult {
+  /** Store-relative path. */
+  path: string;
+  /** Bytes written. */
+  size: number;
+  /** The new entity tag, where the backend has one. */
+  etag?: string;
+}
+
+/** A byte range for `read`: `length` omitted means "to the end". */
+export interface ByteRange {
+  /** First byte, from 0. */
+  offset: number;
+  /** Number of bytes; omitted for the rest of the file. */
+  length?: number;
+}
+
+/**
+ * Content accepted by `write`: text (UTF-8), bytes, a Blob, a web stream, or
+ * any sync or async iterable of byte chunks.
+ */
+export type WriteContent =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | Blob
+  | ReadableStream<Uint8Array>
+  | Iterable<Uint8Array>
+  | AsyncIterable<Uint8Array>;
