@@ -310,11 +310,10 @@ export class Store {
    * ```
    */
   read(path: string, options: ReadOptions = {}): Promise<ReadableStream<Uint8Array>> {
-    checkRange(options.range);
-    const key = this.#key(path);
     const caps: Capability[] = options.range ? ["read", "range_read"] : ["read"];
     return this.#run(path, options.signal, caps, async () => {
-      const stream = await this.#backend.read(key, options);
+      checkRange(options.range);
+      const stream = await this.#backend.read(this.#key(path), options);
       return mapStream(stream, (error) => this.#withContext(error, path, options.signal));
     });
   }
@@ -422,10 +421,10 @@ export class Store {
     options: WriteOptions,
     atomic: boolean,
   ): Promise<WriteResult> {
-    const key = this.#key(path);
     const caps: Capability[] = atomic ? ["write", "atomic_write"] : ["write"];
     if (options.metadata !== undefined) caps.push("metadata");
     return this.#run(path, options.signal, caps, async () => {
+      const key = this.#key(path);
       const { stream, size } = toContentStream(content);
       const result = await this.#backend.write(key, stream, {
         overwrite: options.overwrite ?? false,
@@ -460,10 +459,9 @@ export class Store {
    * ```
    */
   delete(path: string, options: DeleteOptions = {}): Promise<void> {
-    const key = this.#key(path);
     return this.#run(path, options.signal, ["delete"], async () => {
       try {
-        await this.#backend.delete(key, options);
+        await this.#backend.delete(this.#key(path), options);
       } catch (error) {
         if (!(options.missingOk && error instanceof NotFoundError)) throw error;
       }
@@ -487,10 +485,9 @@ export class Store {
    * ```
    */
   deleteFolder(path: string, options: DeleteFolderOptions = {}): Promise<void> {
-    const key = this.#key(path, true);
     return this.#run(path, options.signal, ["delete"], async () => {
       try {
-        await this.#backend.deleteFolder(key, {
+        await this.#backend.deleteFolder(this.#key(path, true), {
           recursive: options.recursive ?? false,
           signal: options.signal,
         });
@@ -520,9 +517,8 @@ export class Store {
    * ```
    */
   getFileInfo(path: string, options: SignalOptions = {}): Promise<FileInfo> {
-    const key = this.#key(path);
     return this.#run(path, options.signal, [], async () => {
-      return this.#fileInfo(await this.#backend.getFileInfo(key, options));
+      return this.#fileInfo(await this.#backend.getFileInfo(this.#key(path), options));
     });
   }
 
@@ -542,10 +538,9 @@ export class Store {
    * ```
    */
   isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
-    const key = this.#key(path);
     return this.#run(path, options.signal, [], async () => {
       try {
-        await this.#backend.getFileInfo(key, options);
+        await this.#backend.getFileInfo(this.#key(path), options);
         return true;
       } catch (error) {
         if (error instanceof NotFoundError || error instanceof InvalidPathError) return false;
@@ -570,8 +565,9 @@ export class Store {
    * ```
    */
   isFolder(path: string, options: SignalOptions = {}): Promise<boolean> {
-    const key = this.#key(path, true);
-    return this.#run(path, options.signal, [], () => this.#backend.isFolder(key, options));
+    return this.#run(path, options.signal, [], () => {
+      return this.#backend.isFolder(this.#key(path, true), options);
+    });
   }
 
   /**
@@ -611,14 +607,14 @@ export class Store {
    * ```
    */
   listFiles(path: string, options: ListFilesOptions = {}): AsyncIterable<FileInfo> {
-    const { maxDepth } = options;
-    if (maxDepth !== undefined && (!Number.isSafeInteger(maxDepth) || maxDepth < 1)) {
-      throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
-    }
-    const key = this.#key(path, true);
-    const nameFilter = options.pattern === undefined ? undefined : segmentToRegExp(options.pattern);
-    const depth = options.recursive ? (maxDepth ?? Infinity) : 1;
     return this.#iterate(path, options.signal, async function* (self) {
+      const { maxDepth, pattern } = options;
+      if (maxDepth !== undefined && (!Number.isSafeInteger(maxDepth) || maxDepth < 1)) {
+        throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
+      }
+      const key = self.#key(path, true);
+      const nameFilter = pattern === undefined ? undefined : segmentToRegExp(pattern);
+      const depth = options.recursive ? (maxDepth ?? Infinity) : 1;
       for await (const info of self.#walk(key, depth, options.signal)) {
         if (!nameFilter || nameFilter.test(baseName(info.key))) yield self.#fileInfo(info);
       }
@@ -641,8 +637,8 @@ export class Store {
    * ```
    */
   listFolders(path: string, options: SignalOptions = {}): AsyncIterable<FolderEntry> {
-    const key = this.#key(path, true);
     return this.#iterate(path, options.signal, async function* (self) {
+      const key = self.#key(path, true);
       for await (const entry of self.#backend.list(key, { recursive: false, ...options })) {
         if (entry.kind === "folder") {
           const folderPath = self.#relative(entry.key);
@@ -671,12 +667,11 @@ export class Store {
    * ```
    */
   glob(pattern: string, options: SignalOptions = {}): AsyncIterable<FileInfo> {
-    const clean = normalizePathOrThrow(this, pattern);
-    const segments = clean.split("/");
-    const literal: string[] = [];
-    while (segments.length > 1 && !hasWildcard(segments[0]!)) literal.push(segments.shift()!);
-    const base = this.#key(literal.join("/"), true);
     return this.#iterate(pattern, options.signal, async function* (self) {
+      const segments = normalizePath(pattern).split("/");
+      const literal: string[] = [];
+      while (segments.length > 1 && !hasWildcard(segments[0]!)) literal.push(segments.shift()!);
+      const base = self.#key(literal.join("/"), true);
       yield* self.#globWalk(base, segments, options.signal);
     });
   }
@@ -759,8 +754,8 @@ export class Store {
    * ```
    */
   getFolderInfo(path: string, options: SignalOptions = {}): Promise<FolderInfo> {
-    const key = this.#key(path, true);
     return this.#run(path, options.signal, ["list"], async () => {
+      const key = this.#key(path, true);
       if (key !== "" && !(await this.#backend.isFolder(key, options))) {
         throw new NotFoundError("Folder not found", { path });
       }
@@ -831,9 +826,9 @@ export class Store {
     dst: string,
     options: TransferOptions,
   ): Promise<void> {
-    const srcKey = this.#key(src);
-    const dstKey = this.#key(dst);
     return this.#run(src, options.signal, [kind], async () => {
+      const srcKey = this.#key(src);
+      const dstKey = this.#key(dst);
       if (srcKey === dstKey) {
         await this.#backend.getFileInfo(srcKey, options);
         return;
@@ -861,16 +856,5 @@ export class Store {
    */
   toJSON(): { backend: string; rootPath: string } {
     return { backend: this.backendName, rootPath: this.#root };
-  }
-}
-
-function normalizePathOrThrow(store: Store, pattern: string): string {
-  try {
-    return normalizePath(pattern);
-  } catch (error) {
-    if (error instanceof RemoteStoreError) {
-      throw error.withContext({ path: pattern, backend: store.backendName }, true);
-    }
-    throw error;
   }
 }

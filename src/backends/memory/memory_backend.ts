@@ -191,6 +191,9 @@ export class MemoryBackend implements Backend {
       this.#check(options.signal);
       if (!this.#hasChildren(key)) {
         if (key === "") return;
+        if (this.#files.has(key)) {
+          throw new InvalidPathError("Path is a file, not a folder", { path: key, backend: this.name });
+        }
         throw new NotFoundError("Folder not found", { path: key, backend: this.name });
       }
       if (!options.recursive) {

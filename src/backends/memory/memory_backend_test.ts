@@ -1,0 +1,4 @@
+import { runConformanceSuite } from "../../../conformance.ts";
+import { MemoryBackend } from "./memory_backend.ts";
+
+runConformanceSuite("memory", { backend: new MemoryBackend() });

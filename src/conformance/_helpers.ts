@@ -1,0 +1,54 @@
+/**
+ * Small helpers shared by the conformance cases. Private module.
+ *
+ * @module
+ */
+
+import type { FileInfo } from "../types.ts";
+
+/** Deterministic pseudo-random bytes (xorshift32), so failures are reproducible. */
+export function patternBytes(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** A stream that yields `bytes` in chunks of `chunkSize`. */
+export function chunkedStream(bytes: Uint8Array, chunkSize: number): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.byteLength) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.slice(offset, offset + chunkSize));
+      offset += chunkSize;
+    },
+  });
+}
+
+/** Collects an async iterable into an array. */
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+/** The sorted paths of listed files. */
+export async function paths(iterable: AsyncIterable<FileInfo | { path: string }>): Promise<string[]> {
+  return (await collect(iterable)).map((entry) => entry.path).sort();
+}
+
+/** Whether two byte arrays are equal (fast path for large arrays). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

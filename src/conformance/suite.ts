@@ -1,0 +1,80 @@
+/**
+ * Runs the conformance cases against a backend with `node:test`, which Deno,
+ * Bun and Node all run natively.
+ *
+ * @module
+ */
+
+import { after, describe, test } from "node:test";
+import type { Backend } from "../backend.ts";
+import { Store } from "../store.ts";
+import { CONFORMANCE_CASES, type ConformanceCase } from "./cases.ts";
+
+/** Options of {@link runConformanceSuite}. */
+export interface ConformanceOptions {
+  /** The backend under test. Its capabilities decide which cases are skipped. */
+  backend: Backend;
+  /** Size of the "large" round trips in bytes (default 3 MiB + 5). */
+  largeSize?: number;
+  /** Close the backend when the suite ends (default `true`). */
+  close?: boolean;
+  /** Cases to run (default: all of {@link CONFORMANCE_CASES}). */
+  cases?: readonly ConformanceCase[];
+}
+
+/**
+ * Registers the conformance suite with `node:test`: every case twice, once on
+ * a store rooted at a fresh folder ("plain") and once through `child()`
+ * ("child store"). A case whose capabilities the backend lacks is skipped,
+ * and the skip names the missing capability.
+ *
+ * @param name Name of the backend under test, shown in the report.
+ * @param options The backend and settings.
+ *
+ * @example Run the suite against the memory backend
+ * ```ts ignore
+ * import { runConformanceSuite } from "@remote-store/remote-store/conformance";
+ * import { MemoryBackend } from "@remote-store/remote-store/memory";
+ * runConformanceSuite("memory", { backend: new MemoryBackend() });
+ * ```
+ */
+export function runConformanceSuite(name: string, options: ConformanceOptions): void {
+  const { backend } = options;
+  const largeSize = options.largeSize ?? 3 * 1024 * 1024 + 5;
+  const cases = options.cases ?? CONFORMANCE_CASES;
+  const runId = `conformance-${Date.now().toString(36)}-${
+    Math.random().toString(36).slice(2, 8)
+  }`;
+
+  describe(`conformance: ${name}`, () => {
+    after(async () => {
+      await new Store(backend, { rootPath: runId })
+        .deleteFolder("", { recursive: true, missingOk: true })
+        .catch(() => {});
+      if (options.close ?? true) await backend.close();
+    });
+    const variants = [
+      ["plain", (root: string) => new Store(backend, { rootPath: root })],
+      ["child store", (root: string) => new Store(backend, { rootPath: runId }).child(root.slice(runId.length + 1))],
+    ] as const;
+    for (const [variant, makeStore] of variants) {
+      describe(variant, () => {
+        cases.forEach((testCase, index) => {
+          const missing = (testCase.requires ?? []).filter((c) => !backend.capabilities.supports(c));
+          const skip = missing.length > 0
+            ? `backend "${name}" lacks capability ${missing.map((c) => `"${c}"`).join(", ")}`
+            : false;
+          test(testCase.name, { skip }, async () => {
+            const root = `${runId}/${variant === "plain" ? "p" : "c"}${index}/root`;
+            const store = makeStore(root);
+            try {
+              await testCase.run({ store, backend, largeSize });
+            } finally {
+              await store.deleteFolder("", { recursive: true, missingOk: true }).catch(() => {});
+            }
+          });
+        });
+      });
+    }
+  });
+}
