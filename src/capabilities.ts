@@ -59,6 +59,8 @@ export class Capabilities implements Iterable<Capability> {
   readonly #set: ReadonlySet<Capability>;
 
   /**
+   * Creates an immutable set.
+   *
    * @param capabilities The capabilities in the set.
    */
   constructor(capabilities: Iterable<Capability>) {

@@ -115,6 +115,8 @@ export class RemoteStoreError extends Error {
  */
 export class NotFoundError extends RemoteStoreError {
   /**
+   * Creates the error.
+   *
    * @param reason What was not found.
    * @param context Path, backend and native cause.
    */
@@ -136,6 +138,8 @@ export class NotFoundError extends RemoteStoreError {
  */
 export class AlreadyExistsError extends RemoteStoreError {
   /**
+   * Creates the error.
+   *
    * @param reason What already exists.
    * @param context Path, backend and native cause.
    */
@@ -156,6 +160,8 @@ export class AlreadyExistsError extends RemoteStoreError {
  */
 export class PermissionDeniedError extends RemoteStoreError {
   /**
+   * Creates the error.
+   *
    * @param reason What was denied.
    * @param context Path, backend and native cause.
    */
@@ -177,6 +183,8 @@ export class PermissionDeniedError extends RemoteStoreError {
  */
 export class InvalidPathError extends RemoteStoreError {
   /**
+   * Creates the error.
+   *
    * @param reason Why the path is invalid.
    * @param context Path, backend and native cause.
    */
@@ -200,6 +208,8 @@ export class CapabilityNotSupportedError extends RemoteStoreError {
   readonly capability: string;
 
   /**
+   * Creates the error.
+   *
    * @param capability The capability that is missing.
    * @param context Path, backend and native cause.
    * @param reason Optional override of the sentence.
@@ -227,6 +237,8 @@ export class CapabilityNotSupportedError extends RemoteStoreError {
  */
 export class BackendUnavailableError extends RemoteStoreError {
   /**
+   * Creates the error.
+   *
    * @param reason What failed.
    * @param context Path, backend and native cause.
    */
@@ -248,6 +260,8 @@ export class BackendUnavailableError extends RemoteStoreError {
  */
 export class DirectoryNotEmptyError extends RemoteStoreError {
   /**
+   * Creates the error.
+   *
    * @param reason What is not empty.
    * @param context Path, backend and native cause.
    */
@@ -270,6 +284,8 @@ export class DirectoryNotEmptyError extends RemoteStoreError {
  */
 export class PreconditionFailedError extends RemoteStoreError {
   /**
+   * Creates the error.
+   *
    * @param reason Which condition failed.
    * @param context Path, backend and native cause.
    */
@@ -294,6 +310,8 @@ export class PreconditionFailedError extends RemoteStoreError {
  */
 export class InvalidConfigError extends RemoteStoreError {
   /**
+   * Creates the error.
+   *
    * @param reason What is wrong, naming the key.
    * @param context Native cause.
    */

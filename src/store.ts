@@ -723,18 +723,16 @@ export class Store {
     signal: AbortSignal | undefined,
     body: (self: Store) => AsyncGenerator<T>,
   ): AsyncIterable<T> {
-    const self = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        try {
-          self.#require("list", path);
-          signal?.throwIfAborted();
-          yield* body(self);
-        } catch (error) {
-          throw self.#withContext(error, path, signal);
-        }
-      },
+    const run = async function* (self: Store): AsyncGenerator<T> {
+      try {
+        self.#require("list", path);
+        signal?.throwIfAborted();
+        yield* body(self);
+      } catch (error) {
+        throw self.#withContext(error, path, signal);
+      }
     };
+    return { [Symbol.asyncIterator]: () => run(this) };
   }
 
   /**

@@ -1,0 +1,47 @@
+// The core entrypoint must stay edge-safe: its module graph (as `deno info`
+// sees it, dynamic imports included) holds no `node:` builtin and no Azure SDK.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+function denoInfo(entry: string): Promise<string> {
+  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+  const [command, args] = deno
+    ? [deno.execPath(), ["info", "--json", entry]]
+    : ["npx", ["--yes", "deno@2", "info", "--json", entry]];
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(stdout);
+    });
+  });
+}
+
+interface GraphModule {
+  specifier: string;
+  dependencies?: { code?: { specifier: string }; type?: { specifier: string } }[];
+}
+
+/** Every module in the graph and every specifier any module imports. */
+function specifiers(json: string): string[] {
+  const graph = JSON.parse(json) as { modules: GraphModule[] };
+  return graph.modules.flatMap((m) => [
+    m.specifier,
+    ...(m.dependencies ?? []).flatMap((d) => [d.code?.specifier, d.type?.specifier]),
+  ]).filter((s): s is string => s !== undefined);
+}
+
+test("the core entrypoint loads no node: builtin and no @azure package", async () => {
+  const all = specifiers(await denoInfo("mod.ts"));
+  assert.ok(all.some((s) => s.endsWith("/src/store.ts")), "the graph was read");
+  const forbidden = all.filter((s) => s.startsWith("node:") || s.includes("@azure"));
+  assert.deepEqual(forbidden, []);
+});
+
+test("the check sees node: builtins where they are (the conformance entrypoint)", async () => {
+  const all = specifiers(await denoInfo("conformance.ts"));
+  assert.ok(all.includes("node:test"), "node:test is in the conformance graph");
+});
