@@ -13,6 +13,11 @@ export function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
+/** A number is shown as it is; anything else only by its type (it may be a secret). */
+function shown(value: unknown): string {
+  return typeof value === "number" ? String(value) : describe(value);
+}
+
 /** Reads typed values out of an options record, naming `keyPath.key` in errors. */
 export class OptionReader {
   readonly #options: Record<string, unknown>;
@@ -49,7 +54,9 @@ export class OptionReader {
   string(key: string): string | undefined {
     const value = this.#get(key);
     if (value === undefined) return undefined;
-    if (typeof value !== "string") throw this.error(key, `must be a string, got ${describe(value)}`);
+    if (typeof value !== "string") {
+      throw this.error(key, `must be a string, got ${describe(value)}`);
+    }
     if (value.trim() === "") throw this.error(key, "must not be blank");
     return value;
   }
@@ -59,7 +66,7 @@ export class OptionReader {
     const value = this.#get(key);
     if (value === undefined) return undefined;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
-      throw this.error(key, `must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+      throw this.error(key, `must be an integer from 1 to ${max}, got ${shown(value)}`);
     }
     return value;
   }
@@ -69,7 +76,7 @@ export class OptionReader {
     const value = this.#get(key);
     if (value === undefined) return undefined;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-      throw this.error(key, `must be a non-negative integer, got ${JSON.stringify(value)}`);
+      throw this.error(key, `must be a non-negative integer, got ${shown(value)}`);
     }
     return value;
   }
@@ -78,7 +85,9 @@ export class OptionReader {
   boolean(key: string): boolean | undefined {
     const value = this.#get(key);
     if (value === undefined) return undefined;
-    if (typeof value !== "boolean") throw this.error(key, `must be a boolean, got ${describe(value)}`);
+    if (typeof value !== "boolean") {
+      throw this.error(key, `must be a boolean, got ${describe(value)}`);
+    }
     return value;
   }
 

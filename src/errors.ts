@@ -92,7 +92,7 @@ export class RemoteStoreError extends Error {
     if (context.path !== undefined && (override || this.path === undefined)) {
       this.path = context.path;
     }
-    if (context.backend !== undefined && this.backend === undefined) {
+    if (context.backend !== undefined && (override || this.backend === undefined)) {
       this.backend = context.backend;
     }
     this.message = formatMessage(this.reason, this.path, this.backend);

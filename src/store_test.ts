@@ -1,0 +1,119 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  type Backend,
+  BackendUnavailableError,
+  type Capabilities,
+  CapabilityNotSupportedError,
+  InvalidPathError,
+  MemoryBackend,
+  NotFoundError,
+  Store,
+} from "../mod.ts";
+
+/** A memory backend with fewer capabilities that counts backend calls. */
+function limitedBackend(without: Parameters<Capabilities["without"]>) {
+  const inner = new MemoryBackend();
+  let calls = 0;
+  const backend = new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === "capabilities") return inner.capabilities.without(...without);
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls++;
+        return value.apply(target, args);
+      };
+    },
+  }) as Backend;
+  return { backend, calls: () => calls };
+}
+
+describe("Store", () => {
+  test("capabilities are checked before any I/O", async () => {
+    const { backend, calls } = limitedBackend(["atomic_write", "move", "metadata", "range_read"]);
+    const store = new Store(backend);
+    assert.equal(store.supports("move"), false);
+    assert.equal(store.supports("copy"), true);
+    await assert.rejects(store.writeAtomic("a", "x"), (e: unknown) => {
+      assert.ok(e instanceof CapabilityNotSupportedError);
+      assert.equal(e.capability, "atomic_write");
+      assert.equal(e.path, "a");
+      return true;
+    });
+    await assert.rejects(store.move("a", "b"), CapabilityNotSupportedError);
+    await assert.rejects(
+      store.write("a", "x", { metadata: { k: "v" } }),
+      CapabilityNotSupportedError,
+    );
+    await assert.rejects(store.read("a", { range: { offset: 1 } }), CapabilityNotSupportedError);
+    assert.equal(calls(), 0, "no backend method was called");
+  });
+
+  test("errors carry the store-relative path and the backend name", async () => {
+    const store = new Store(new MemoryBackend(), { rootPath: "root/dir", backendName: "mem" });
+    const error = await store.readText("sub/missing.txt").catch((e) => e);
+    assert.ok(error instanceof NotFoundError);
+    assert.equal(error.path, "sub/missing.txt");
+    assert.equal(error.backend, "mem");
+    assert.equal(error.message, 'File not found: "sub/missing.txt" (backend "mem")');
+    const invalid = await store.read("../x").catch((e) => e);
+    assert.ok(invalid instanceof InvalidPathError);
+    assert.equal(invalid.backend, "mem");
+  });
+
+  test("an unexpected backend failure becomes BackendUnavailableError with the cause", async () => {
+    const inner = new MemoryBackend();
+    const boom = new Error("socket exploded");
+    const backend = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === "getFileInfo") return () => Promise.reject(boom);
+        return Reflect.get(target, property, receiver);
+      },
+    }) as Backend;
+    const error = await new Store(backend).getFileInfo("a").catch((e) => e);
+    assert.ok(error instanceof BackendUnavailableError);
+    assert.equal(error.cause, boom);
+  });
+
+  test("child, toKey and rootPath", () => {
+    const store = new Store(new MemoryBackend(), { rootPath: "/data//x/" });
+    assert.equal(store.rootPath, "data/x");
+    assert.equal(store.child("a/b").rootPath, "data/x/a/b");
+    assert.equal(store.toKey("data/x/a/b.txt"), "a/b.txt");
+    assert.throws(() => store.toKey("other/a.txt"), InvalidPathError);
+    assert.throws(() => store.child(""), InvalidPathError);
+    assert.equal(String(store), 'Store(memory:"data/x")');
+    assert.deepEqual(JSON.parse(JSON.stringify(store)), { backend: "memory", rootPath: "data/x" });
+  });
+
+  test("unwrap returns the backend itself for its own class and refuses others", () => {
+    const backend = new MemoryBackend();
+    const store = new Store(backend);
+    assert.equal(store.unwrap(MemoryBackend), backend);
+    assert.throws(() => store.unwrap(Map), CapabilityNotSupportedError);
+  });
+
+  test("reads stream lazily and errors raised mid-stream get context", async () => {
+    const inner = new MemoryBackend();
+    const backend = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === "read") {
+          return () =>
+            Promise.resolve(
+              new ReadableStream<Uint8Array>({
+                pull(controller) {
+                  controller.error(new NotFoundError("Blob vanished", { path: "d/gone.txt" }));
+                },
+              }),
+            );
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    }) as Backend;
+    const store = new Store(backend, { rootPath: "d" });
+    const error = await store.readBytes("gone.txt").catch((e) => e);
+    assert.ok(error instanceof NotFoundError);
+    assert.equal(error.path, "gone.txt");
+  });
+});
