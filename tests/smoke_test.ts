@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryBackend, Registry, Store, NotFoundError, InvalidPathError, AlreadyExistsError } from "../mod.ts";
+import {
+  AlreadyExistsError,
+  InvalidPathError,
+  MemoryBackend,
+  NotFoundError,
+  Registry,
+  Store,
+} from "../mod.ts";
 
 test("smoke", async () => {
   const store = new Store(new MemoryBackend(), { rootPath: "r" });
@@ -12,7 +19,10 @@ test("smoke", async () => {
   const files = [];
   for await (const f of store.glob("**/*.txt")) files.push(f.path);
   assert.deepEqual(files, ["a/b.txt"]);
-  const reg = new Registry({ backends: { m: { type: "memory" } }, stores: { s: { backend: "m", rootPath: "x" } } });
+  const reg = new Registry({
+    backends: { m: { type: "memory" } },
+    stores: { s: { backend: "m", rootPath: "x" } },
+  });
   await reg.getStore("s").write("q", "1");
   assert.equal(await reg.getStore("s").readText("q"), "1");
   await reg.close();

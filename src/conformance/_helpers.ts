@@ -42,7 +42,9 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** The sorted paths of listed files. */
-export async function paths(iterable: AsyncIterable<FileInfo | { path: string }>): Promise<string[]> {
+export async function paths(
+  iterable: AsyncIterable<FileInfo | { path: string }>,
+): Promise<string[]> {
   return (await collect(iterable)).map((entry) => entry.path).sort();
 }
 

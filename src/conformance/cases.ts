@@ -349,7 +349,11 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
       assert.equal(await store.isFile("m.txt"), false, "the source is gone");
       await assert.rejects(store.move("sub/moved.txt", "taken.txt"), AlreadyExistsError);
       assert.equal(await store.readText("taken.txt"), "taken");
-      assert.equal(await store.readText("sub/moved.txt"), "moving", "a refused move keeps the source");
+      assert.equal(
+        await store.readText("sub/moved.txt"),
+        "moving",
+        "a refused move keeps the source",
+      );
       await store.move("sub/moved.txt", "taken.txt", { overwrite: true });
       assert.equal(await store.readText("taken.txt"), "moving");
       assert.equal(await store.isFile("sub/moved.txt"), false);
@@ -365,7 +369,11 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
       await store.delete("a.txt");
       assert.equal(await store.isFile("a.txt"), false);
       await assert.rejects(store.deleteFolder("docs"), DirectoryNotEmptyError);
-      assert.equal(await store.isFile("docs/c.txt"), true, "a refused deleteFolder deletes nothing");
+      assert.equal(
+        await store.isFile("docs/c.txt"),
+        true,
+        "a refused deleteFolder deletes nothing",
+      );
       await store.deleteFolder("docs", { recursive: true });
       assert.equal(await store.isFolder("docs"), false);
       assert.deepEqual(await paths(store.listFiles("", { recursive: true })), [
@@ -408,7 +416,11 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     requires: ["read", "write"],
     async run({ store }) {
       for (const bad of ["", "/", "..", "../x", "a/../b", "a/..", "x\0y", "./", "\\"]) {
-        await assert.rejects(store.write(bad, "x"), InvalidPathError, `write ${JSON.stringify(bad)}`);
+        await assert.rejects(
+          store.write(bad, "x"),
+          InvalidPathError,
+          `write ${JSON.stringify(bad)}`,
+        );
         await assert.rejects(store.read(bad), InvalidPathError, `read ${JSON.stringify(bad)}`);
       }
       assert.throws(() => store.child(".."), InvalidPathError);

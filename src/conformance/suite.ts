@@ -42,9 +42,7 @@ export function runConformanceSuite(name: string, options: ConformanceOptions): 
   const { backend } = options;
   const largeSize = options.largeSize ?? 3 * 1024 * 1024 + 5;
   const cases = options.cases ?? CONFORMANCE_CASES;
-  const runId = `conformance-${Date.now().toString(36)}-${
-    Math.random().toString(36).slice(2, 8)
-  }`;
+  const runId = `conformance-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
   describe(`conformance: ${name}`, () => {
     after(async () => {
@@ -55,12 +53,18 @@ export function runConformanceSuite(name: string, options: ConformanceOptions): 
     });
     const variants = [
       ["plain", (root: string) => new Store(backend, { rootPath: root })],
-      ["child store", (root: string) => new Store(backend, { rootPath: runId }).child(root.slice(runId.length + 1))],
+      [
+        "child store",
+        (root: string) =>
+          new Store(backend, { rootPath: runId }).child(root.slice(runId.length + 1)),
+      ],
     ] as const;
     for (const [variant, makeStore] of variants) {
       describe(variant, () => {
         cases.forEach((testCase, index) => {
-          const missing = (testCase.requires ?? []).filter((c) => !backend.capabilities.supports(c));
+          const missing = (testCase.requires ?? []).filter((c) =>
+            !backend.capabilities.supports(c)
+          );
           const skip = missing.length > 0
             ? `backend "${name}" lacks capability ${missing.map((c) => `"${c}"`).join(", ")}`
             : false;

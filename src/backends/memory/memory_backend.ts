@@ -127,7 +127,9 @@ export class MemoryBackend implements Backend {
       const { data } = this.#entry(key);
       const start = Math.min(options.range?.offset ?? 0, data.byteLength);
       const length = options.range?.length;
-      const end = length === undefined ? data.byteLength : Math.min(data.byteLength, start + length);
+      const end = length === undefined
+        ? data.byteLength
+        : Math.min(data.byteLength, start + length);
       return bytesStream(data.subarray(start, end));
     });
   }
@@ -192,7 +194,10 @@ export class MemoryBackend implements Backend {
       if (!this.#hasChildren(key)) {
         if (key === "") return;
         if (this.#files.has(key)) {
-          throw new InvalidPathError("Path is a file, not a folder", { path: key, backend: this.name });
+          throw new InvalidPathError("Path is a file, not a folder", {
+            path: key,
+            backend: this.name,
+          });
         }
         throw new NotFoundError("Folder not found", { path: key, backend: this.name });
       }
@@ -323,7 +328,11 @@ export class MemoryBackend implements Backend {
    * @throws {CapabilityNotSupportedError} Always.
    */
   unwrap<T>(type: abstract new (...args: never[]) => T): T {
-    throw new CapabilityNotSupportedError("unwrap", { backend: this.name }, `Memory backend has no native client of type "${type.name}"`);
+    throw new CapabilityNotSupportedError(
+      "unwrap",
+      { backend: this.name },
+      `Memory backend has no native client of type "${type.name}"`,
+    );
   }
 
   /**
