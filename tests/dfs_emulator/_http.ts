@@ -6,7 +6,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Buffer } from "node:buffer";
 import type { Container, PathNode } from "./_namespace.ts";
 
@@ -48,7 +48,9 @@ export function metadataFromHeaders(ctx: Ctx): Record<string, string> {
   const raw = ctx.req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.toLowerCase().startsWith("x-ms-meta-")) out[name.slice("x-ms-meta-".length)] = raw[i + 1]!;
+    if (name.toLowerCase().startsWith("x-ms-meta-")) {
+      out[name.slice("x-ms-meta-".length)] = raw[i + 1]!;
+    }
   }
   return out;
 }
@@ -61,7 +63,9 @@ export function parseDfsProperties(value: string | undefined): Record<string, st
     if (part.trim() === "") continue;
     const eq = part.indexOf("=");
     if (eq <= 0) continue;
-    out[part.slice(0, eq).trim()] = Buffer.from(part.slice(eq + 1).trim(), "base64").toString("utf8");
+    out[part.slice(0, eq).trim()] = Buffer.from(part.slice(eq + 1).trim(), "base64").toString(
+      "utf8",
+    );
   }
   return out;
 }
@@ -148,19 +152,26 @@ const reasonMessages: Record<string, string> = {
   ConditionNotMet: "The condition specified using HTTP conditional header(s) is not met.",
   SourceConditionNotMet:
     "The source condition specified using HTTP conditional header(s) is not met.",
-  DirectoryNotEmpty: "The recursive query parameter value must be true to delete a non-empty directory.",
+  DirectoryNotEmpty:
+    "The recursive query parameter value must be true to delete a non-empty directory.",
   DirectoryIsNotEmpty: "This operation is not permitted on a non-empty directory.",
   SourcePathNotFound: "The source path for a rename operation does not exist.",
-  RenameDestinationParentPathNotFound: "The parent directory of the destination path does not exist.",
+  RenameDestinationParentPathNotFound:
+    "The parent directory of the destination path does not exist.",
   InvalidRenameSourcePath:
     "The source directory cannot be the same as the destination directory, nor can the destination be a subdirectory of the source directory.",
-  InvalidSourceOrDestinationResourceType: "The source and destination resource type must be identical.",
+  InvalidSourceOrDestinationResourceType:
+    "The source and destination resource type must be identical.",
   InvalidFlushPosition:
     "The uploaded data is not contiguous or the position query parameter value is not equal to the length of the file after appending the uploaded data.",
   InvalidRange: "The range specified is invalid for the current size of the resource.",
   InvalidBlockList: "The specified block list is invalid.",
-  InvalidQueryParameterValue: "Value for one of the query parameters specified in the request URI is invalid.",
-  MissingRequiredQueryParameter: "A query parameter that's mandatory for this request is not specified.",
+  Md5Mismatch:
+    "The MD5 value specified in the request did not match with the MD5 value calculated by the server.",
+  InvalidQueryParameterValue:
+    "Value for one of the query parameters specified in the request URI is invalid.",
+  MissingRequiredQueryParameter:
+    "A query parameter that's mandatory for this request is not specified.",
   MissingRequiredHeader: "An HTTP header that's mandatory for this request is not specified.",
   CannotVerifyCopySource: "The specified blob does not exist.",
   ResourceTypeMismatch:
@@ -195,9 +206,26 @@ export function sendError(ctx: Ctx, status: number, code: string, message?: stri
 }
 
 export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) =>
-    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&apos;"
+  return s.replace(
+    /[&<>"']/g,
+    (c) =>
+      c === "&"
+        ? "&amp;"
+        : c === "<"
+        ? "&lt;"
+        : c === ">"
+        ? "&gt;"
+        : c === '"'
+        ? "&quot;"
+        : "&apos;",
   );
+}
+
+/** True when a transactional `Content-MD5` header does not match the body. */
+export function md5Mismatch(ctx: Ctx): boolean {
+  const given = headerValue(ctx, "content-md5");
+  if (given === undefined || given === "") return false;
+  return createHash("md5").update(ctx.body).digest("base64") !== given;
 }
 
 export function newRequestId(): string {
@@ -254,7 +282,8 @@ function seconds(d: Date): number {
 export type ConditionOutcome = "ok" | "exists" | "failed" | "notModified";
 
 export function hasConditions(c: Conditions): boolean {
-  return c.ifMatch !== undefined || c.ifNoneMatch !== undefined || c.ifModifiedSince !== undefined ||
+  return c.ifMatch !== undefined || c.ifNoneMatch !== undefined ||
+    c.ifModifiedSince !== undefined ||
     c.ifUnmodifiedSince !== undefined;
 }
 
@@ -271,7 +300,9 @@ export function checkWrite(
     if (etagMatches(c.ifNoneMatch, node.etag)) return "failed";
   }
   if (node !== undefined) {
-    if (c.ifModifiedSince !== undefined && seconds(node.lastModified) <= seconds(c.ifModifiedSince)) {
+    if (
+      c.ifModifiedSince !== undefined && seconds(node.lastModified) <= seconds(c.ifModifiedSince)
+    ) {
       return "failed";
     }
     if (
@@ -284,7 +315,10 @@ export function checkWrite(
 }
 
 /** Evaluates conditions for a read (GET/HEAD) of an existing node. */
-export function checkRead(node: { etag: string; lastModified: Date }, c: Conditions): ConditionOutcome {
+export function checkRead(
+  node: { etag: string; lastModified: Date },
+  c: Conditions,
+): ConditionOutcome {
   if (c.ifMatch !== undefined && !etagMatches(c.ifMatch, node.etag)) return "failed";
   if (
     c.ifUnmodifiedSince !== undefined && seconds(node.lastModified) > seconds(c.ifUnmodifiedSince)

@@ -157,7 +157,9 @@ export class Namespace {
       if (next === undefined) {
         return { kind: "ok", parent: dir, missing: segments.slice(i, segments.length - 1) };
       }
-      if (next.kind === "file") return { kind: "fileInTheWay", at: segments.slice(0, i + 1).join("/") };
+      if (next.kind === "file") {
+        return { kind: "fileInTheWay", at: segments.slice(0, i + 1).join("/") };
+      }
       dir = next;
     }
     return { kind: "ok", parent: dir, missing: [] };

@@ -176,7 +176,11 @@ export function verifySharedKey(
   for (const swapEncodingLanguage of [false, true]) {
     for (const ordinalHeaderSort of [false, true]) {
       for (const sdkQuery of [false, true]) {
-        const text = stringToSign(req, account, { swapEncodingLanguage, ordinalHeaderSort, sdkQuery });
+        const text = stringToSign(req, account, {
+          swapEncodingLanguage,
+          ordinalHeaderSort,
+          sdkQuery,
+        });
         if (tried.has(text)) continue;
         tried.add(text);
         const expected = Buffer.from(sign(text, accountKey), "base64");
