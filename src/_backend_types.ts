@@ -44,7 +44,7 @@ export const BACKEND_TYPES: Record<string, BackendType> = {
   },
   local: {
     validate: (options, keyPath) => void parseLocalOptions(options, keyPath),
-    capabilities: new Capabilities(ALL_CAPABILITIES),
+    capabilities: new Capabilities(ALL_CAPABILITIES).without("metadata"),
     async create(options) {
       const mod = await importLazily<{
         LocalBackend: new (options: LocalBackendOptions) => Backend;
