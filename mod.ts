@@ -35,4 +35,5 @@ export * from "./src/store.ts";
 export * from "./src/registry.ts";
 export * from "./src/config.ts";
 export * from "./src/config_parse.ts";
+export * from "./src/transfer.ts";
 export { MemoryBackend } from "./src/backends/memory/memory_backend.ts";

@@ -134,25 +134,32 @@ export function concatBytes(chunks: readonly Uint8Array[], total?: number): Uint
 }
 
 /**
- * Wraps a stream so that every error it raises (and every chunk) passes
- * through `mapError` / `onChunk`; cancel propagates to the source.
+ * Wraps a stream so that every error it raises passes through `mapError` and
+ * every chunk through `onChunk`; cancel propagates to the source.
  */
 export function mapStream(
   source: ReadableStream<Uint8Array>,
   mapError: (error: unknown) => unknown,
+  onChunk?: (chunk: Uint8Array) => void,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
+  let cancelled = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        result = await reader.read();
       } catch (error) {
-        controller.error(mapError(error));
+        if (!cancelled) controller.error(mapError(error));
+        return;
       }
+      if (cancelled) return;
+      if (result.done) return controller.close();
+      onChunk?.(result.value);
+      controller.enqueue(result.value);
     },
     async cancel(reason) {
+      cancelled = true;
       await reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });

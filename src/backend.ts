@@ -49,6 +49,8 @@ export interface BackendWriteOptions extends SignalOptions {
 export interface BackendTransferOptions extends SignalOptions {
   /** Replace an existing destination. When false, race-free where the service allows. */
   overwrite: boolean;
+  /** Optional intermediate progress of a long copy (the Store reports start and end). */
+  onProgress?: (loaded: number, total?: number) => void;
 }
 
 /** Options for {@link Backend.deleteFolder}. */
@@ -104,7 +106,10 @@ export interface Backend {
 
   /** Opens a file for reading; rejects `NotFoundError` before returning a stream. */
   read(key: string, options: BackendReadOptions): Promise<ReadableStream<Uint8Array>>;
-  /** Writes a file from a stream. */
+  /**
+   * Writes a file from a stream. On failure the backend cancels the body (or
+   * releases its reader) so the caller's source is not left open.
+   */
   write(
     key: string,
     body: ReadableStream<Uint8Array>,

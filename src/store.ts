@@ -21,6 +21,7 @@ import type {
   FileInfo,
   FolderEntry,
   FolderInfo,
+  ProgressCallback,
   WriteContent,
   WriteResult,
 } from "./types.ts";
@@ -37,6 +38,8 @@ export interface StoreOptions {
 export interface ReadOptions extends SignalOptions {
   /** Read only these bytes. */
   range?: ByteRange;
+  /** Called as the returned stream delivers bytes (costs one metadata request for the total). */
+  onProgress?: ProgressCallback;
 }
 
 /** Options for {@link Store.write} and {@link Store.writeAtomic}. */
@@ -49,12 +52,16 @@ export interface WriteOptions extends SignalOptions {
   metadata?: Record<string, string>;
   /** Write only if the file's current ETag equals this (optimistic concurrency). */
   ifMatch?: string;
+  /** Called as the backend consumes the content. */
+  onProgress?: ProgressCallback;
 }
 
 /** Options for {@link Store.copy} and {@link Store.move}. */
 export interface TransferOptions extends SignalOptions {
   /** Replace an existing destination (default `false`). */
   overwrite?: boolean;
+  /** Called with `(0, size)` before and `(size, size)` after; backends may report in between. */
+  onProgress?: ProgressCallback;
 }
 
 /** Options for {@link Store.delete}. */
@@ -77,6 +84,14 @@ export interface ListFilesOptions extends SignalOptions {
   pattern?: string;
   /** With `recursive`, descend at most this many folder levels (1 = direct children only). */
   maxDepth?: number;
+}
+
+/** Carries an error raised by the caller's own content stream past the Store's error mapping. */
+class ContentFailure {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
 }
 
 function checkRange(range: ByteRange | undefined): void {
@@ -153,6 +168,7 @@ export class Store {
 
   #withContext(error: unknown, path: string, signal?: AbortSignal): unknown {
     if (signal?.aborted && error === signal.reason) return error;
+    if (error instanceof ContentFailure) return error.error;
     if (error instanceof RemoteStoreError) {
       const errorPath = error.path === undefined ? path : this.#relative(error.path);
       return error.withContext({ path: errorPath, backend: this.backendName }, true);
@@ -313,8 +329,22 @@ export class Store {
     const caps: Capability[] = options.range ? ["read", "range_read"] : ["read"];
     return this.#run(path, options.signal, caps, async () => {
       checkRange(options.range);
-      const stream = await this.#backend.read(this.#key(path), options);
-      return mapStream(stream, (error) => this.#withContext(error, path, options.signal));
+      const key = this.#key(path);
+      const { onProgress, range } = options;
+      let total: number | undefined;
+      if (onProgress) {
+        const { size } = await this.#backend.getFileInfo(key, options);
+        const start = Math.min(range?.offset ?? 0, size);
+        total = Math.min(size - start, range?.length ?? Infinity);
+      }
+      const stream = await this.#backend.read(key, { range, signal: options.signal });
+      let loaded = 0;
+      onProgress?.(0, total);
+      return mapStream(
+        stream,
+        (error) => this.#withContext(error, path, options.signal),
+        onProgress && ((chunk) => onProgress(loaded += chunk.byteLength, total)),
+      );
     });
   }
 
@@ -425,7 +455,17 @@ export class Store {
     if (options.metadata !== undefined) caps.push("metadata");
     return this.#run(path, options.signal, caps, async () => {
       const key = this.#key(path);
-      const { stream, size } = toContentStream(content);
+      const { onProgress } = options;
+      const body = toContentStream(content);
+      const { size } = body;
+      let loaded = 0;
+      let contentFailure: ContentFailure | undefined;
+      onProgress?.(0, size);
+      const stream = mapStream(
+        body.stream,
+        (error) => (contentFailure = new ContentFailure(error)).error,
+        onProgress && ((chunk) => onProgress(loaded += chunk.byteLength, size)),
+      );
       const result = await this.#backend.write(key, stream, {
         overwrite: options.overwrite ?? false,
         atomic,
@@ -434,6 +474,10 @@ export class Store {
         metadata: options.metadata,
         ifMatch: options.ifMatch,
         signal: options.signal,
+      }).catch(async (error) => {
+        // Release the caller's content (an HTTP body, a file) if the backend left it unread.
+        if (!stream.locked) await stream.cancel(error).catch(() => {});
+        throw contentFailure ?? error;
       });
       const out: WriteResult = { path: this.#relative(key), size: result.size };
       if (result.etag !== undefined) out.etag = result.etag;
@@ -827,14 +871,18 @@ export class Store {
     return this.#run(src, options.signal, [kind], async () => {
       const srcKey = this.#key(src);
       const dstKey = this.#key(dst);
-      if (srcKey === dstKey) {
-        await this.#backend.getFileInfo(srcKey, options);
-        return;
-      }
+      const { onProgress } = options;
+      const size = srcKey === dstKey || onProgress
+        ? (await this.#backend.getFileInfo(srcKey, options)).size
+        : undefined;
+      if (srcKey === dstKey) return;
+      onProgress?.(0, size);
       await this.#backend[kind](srcKey, dstKey, {
         overwrite: options.overwrite ?? false,
         signal: options.signal,
+        onProgress,
       });
+      onProgress?.(size!, size);
     });
   }
 

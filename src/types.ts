@@ -61,6 +61,12 @@ export interface ByteRange {
 }
 
 /**
+ * Called as bytes move: `loaded` so far, and `total` when known in advance.
+ * The last call of a completed transfer has `loaded === total` (when known).
+ */
+export type ProgressCallback = (loaded: number, total?: number) => void;
+
+/**
  * Content accepted by `write`: text (UTF-8), bytes, a Blob, a web stream, or
  * any sync or async iterable of byte chunks.
  */

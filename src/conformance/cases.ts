@@ -557,6 +557,37 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    name: "onProgress reports write, read and copy progress ending at the size",
+    requires: ["read", "write", "copy"],
+    async run({ store, largeSize }) {
+      const bytes = patternBytes(largeSize, 21);
+      const calls = { write: [] as number[][], read: [] as number[][], copy: [] as number[][] };
+      const record = (into: number[][]) => (loaded: number, total?: number) =>
+        into.push([loaded, total ?? -1]);
+      await store.write("p.bin", chunkedStream(bytes, 256 * 1024), {
+        onProgress: record(calls.write),
+      });
+      await store.readBytes("p.bin", { onProgress: record(calls.read) });
+      await store.copy("p.bin", "p2.bin", { onProgress: record(calls.copy) });
+      for (const [kind, list] of Object.entries(calls)) {
+        assert.ok(list.length >= 2, `${kind}: at least a start and an end`);
+        assert.deepEqual(list[0]![0], 0, `${kind}: starts at 0`);
+        assert.equal(list.at(-1)![0], bytes.byteLength, `${kind}: ends at the size`);
+        for (let i = 1; i < list.length; i++) {
+          assert.ok(list[i]![0]! >= list[i - 1]![0]!, `${kind}: never goes backwards`);
+        }
+      }
+      assert.equal(calls.read.at(-1)![1], bytes.byteLength, "read knows the total");
+      assert.equal(calls.copy.at(-1)![1], bytes.byteLength, "copy knows the total");
+      const ranged: number[][] = [];
+      await store.readBytes("p.bin", {
+        range: { offset: 10, length: 100 },
+        onProgress: record(ranged),
+      });
+      assert.deepEqual(ranged.at(-1), [100, 100], "a ranged read's total is the range");
+    },
+  },
+  {
     name: "stores on different roots are isolated; a child sees only its subtree",
     requires: ["write", "list"],
     async run({ store }) {

@@ -1,0 +1,454 @@
+/**
+ * Web delivery: answer an HTTP `Request` for a stored file with a `Response`,
+ * with byte ranges, validators and conditional requests. Web standards only
+ * (no `node:` import, no runtime API), so it runs on Deno, Bun, Node and
+ * edge runtimes alike.
+ *
+ * @module
+ */
+
+import type { Store } from "./store.ts";
+import {
+  BackendUnavailableError,
+  InvalidPathError,
+  NotFoundError,
+  PermissionDeniedError,
+  PreconditionFailedError,
+  RemoteStoreError,
+} from "./errors.ts";
+import type { FileInfo } from "./types.ts";
+
+/** Options for {@link serveFile}. */
+export interface ServeFileOptions {
+  /**
+   * MIME type used when the store does not know the file's type (no type, or
+   * only the `application/octet-stream` guess for an unknown extension).
+   * Default: `application/octet-stream`.
+   */
+  contentType?: string;
+  /** `Cache-Control` value for 200, 206 and 304 responses. */
+  cacheControl?: string;
+  /** `Content-Disposition` value for 200 and 206 responses (for example `attachment`). */
+  contentDisposition?: string;
+  /**
+   * Extra headers for every response about the file (200, 206, 304, 412, 416),
+   * for example CORS headers. The helper's own protocol headers win on conflict.
+   */
+  headers?: HeadersInit;
+}
+
+const DEFAULT_TYPE = "application/octet-stream";
+const ALLOW = "GET, HEAD";
+
+// ---- header parsing ----------------------------------------------------------
+
+/** A satisfiable single byte range: `start` to `end`, both inclusive. */
+interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * What a `Range` header asks for: `ignore` (absent, malformed, another unit,
+ * several ranges), `unsatisfiable`, or one span clamped to the size.
+ */
+type RangeRequest = { kind: "ignore" } | { kind: "unsatisfiable" } | { kind: "span"; span: Span };
+
+const IGNORE: RangeRequest = { kind: "ignore" };
+const DIGITS = /^\d+$/;
+
+/** Parses a `Range` header against a file size (RFC 9110 §14.1.2, §14.2). */
+function parseRange(header: string, size: number): RangeRequest {
+  const eq = header.indexOf("=");
+  if (eq < 0 || header.slice(0, eq).trim().toLowerCase() !== "bytes") return IGNORE;
+  const specs = header.slice(eq + 1).split(",").map((s) => s.trim()).filter((s) => s !== "");
+  // Several ranges would need multipart/byteranges, which is not supported: the
+  // server may ignore Range (RFC 9110 §14.2), so the whole file is sent.
+  if (specs.length !== 1) return IGNORE;
+  const spec = specs[0]!;
+  const dash = spec.indexOf("-");
+  if (dash < 0) return IGNORE;
+  const first = spec.slice(0, dash).trim();
+  const last = spec.slice(dash + 1).trim();
+  if (first === "") {
+    // Suffix range: the last `n` bytes.
+    if (!DIGITS.test(last)) return IGNORE;
+    const length = Number(last);
+    if (length === 0) return { kind: "unsatisfiable" };
+    // An empty file cannot be expressed in Content-Range: send it whole.
+    if (size === 0) return IGNORE;
+    return { kind: "span", span: { start: Math.max(0, size - length), end: size - 1 } };
+  }
+  if (!DIGITS.test(first) || (last !== "" && !DIGITS.test(last))) return IGNORE;
+  const start = Number(first);
+  const end = last === "" ? Infinity : Number(last);
+  if (end < start) return IGNORE; // an invalid range-spec: the header is malformed
+  if (start >= size) return { kind: "unsatisfiable" };
+  return { kind: "span", span: { start, end: Math.min(end, size - 1) } };
+}
+
+const ETAG_LIST = /(W\/)?"[^"]*"/g;
+
+/** The entity tags of an `If-Match` / `If-None-Match` list, or `"*"`. */
+function parseEtags(header: string): string[] | "*" {
+  if (header.trim() === "*") return "*";
+  return header.match(ETAG_LIST) ?? [];
+}
+
+function isWeak(etag: string): boolean {
+  return etag.startsWith("W/");
+}
+
+function opaque(etag: string): string {
+  return isWeak(etag) ? etag.slice(2) : etag;
+}
+
+/** Strong comparison (RFC 9110 §8.8.3.2): both strong and identical. */
+function strongMatch(a: string, b: string): boolean {
+  return !isWeak(a) && !isWeak(b) && a === b;
+}
+
+/** Weak comparison: the opaque tags are identical. */
+function weakMatch(a: string, b: string): boolean {
+  return opaque(a) === opaque(b);
+}
+
+/** The backend's ETag as a valid HTTP entity tag (quoted when the backend did not quote it). */
+function httpEtag(etag: string | undefined): string | undefined {
+  if (etag === undefined || etag === "") return undefined;
+  const tagged = /^(W\/)?"[^"]*"$/.test(etag) ? etag : `"${etag}"`;
+  // etagc = %x21 / %x23-7E / obs-text: no controls, spaces or quotes inside.
+  return /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/.test(tagged) ? tagged : undefined;
+}
+
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const IMF_FIXDATE = /^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const RFC_850 = /^[A-Za-z]+, (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const ASCTIME = /^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+
+/** Parses an HTTP-date (IMF-fixdate, RFC 850 or asctime) to milliseconds, or `undefined`. */
+function parseHttpDate(value: string): number | undefined {
+  const text = value.trim();
+  let parts: { day: string; month: string; year: number; time: string[] };
+  let match: RegExpExecArray | null;
+  if ((match = IMF_FIXDATE.exec(text))) {
+    const [, day, month, year, ...time] = match as unknown as string[];
+    parts = { day: day!, month: month!, year: Number(year), time };
+  } else if ((match = RFC_850.exec(text))) {
+    const [, day, month, yy, ...time] = match as unknown as string[];
+    // A two-digit year is the one at most 50 years ahead (RFC 9110 §5.6.7).
+    const now = new Date().getUTCFullYear();
+    let year = 1900 + Number(yy);
+    while (year <= now - 50) year += 100;
+    parts = { day: day!, month: month!, year, time };
+  } else if ((match = ASCTIME.exec(text))) {
+    const [, month, day, h, m, s, year] = match as unknown as string[];
+    parts = { day: day!, month: month!, year: Number(year), time: [h!, m!, s!] };
+  } else {
+    return undefined;
+  }
+  const month = MONTHS.indexOf(parts.month.toLowerCase());
+  if (month < 0) return undefined;
+  const [h, m, s] = parts.time.map(Number) as [number, number, number];
+  if (h > 23 || m > 59 || s > 60) return undefined;
+  const time = Date.UTC(parts.year, month, Number(parts.day.trim()), h, m, s);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/** A modification time in whole seconds, as `Last-Modified` carries it. */
+function seconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000) * 1000;
+}
+
+// ---- responses -----------------------------------------------------------------
+
+function textResponse(
+  status: number,
+  text: string,
+  head: boolean,
+  extra: Record<string, string> = {},
+): Response {
+  const body = new TextEncoder().encode(`${text}\n`);
+  const headers = {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": String(body.byteLength),
+    ...extra,
+  };
+  return new Response(head ? null : body, { status, headers });
+}
+
+/** Maps a store error to a short response that never includes the native cause. */
+function errorResponse(error: RemoteStoreError, head: boolean): Response {
+  // A folder or an invalid path is reported like a missing file: nothing to serve here.
+  if (error instanceof NotFoundError || error instanceof InvalidPathError) {
+    return textResponse(404, "Not Found", head);
+  }
+  if (error instanceof PermissionDeniedError) return textResponse(403, "Forbidden", head);
+  const status = error instanceof BackendUnavailableError ? 503 : 500;
+  return textResponse(status, `${error.reason} (${error.code})`, head);
+}
+
+/**
+ * Passes `source` through, erroring (never closing normally) when it yields
+ * more or fewer bytes than `expected`, and cancelling it when `signal` aborts.
+ */
+function exactLength(
+  source: ReadableStream<Uint8Array>,
+  expected: number,
+  path: string,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let received = 0;
+  let done = false;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const changed = () =>
+    new PreconditionFailedError(
+      `File changed while it was being served (expected ${expected} bytes, got ${received})`,
+      { path },
+    );
+  const finish = () => {
+    done = true;
+    signal.removeEventListener("abort", onAbort);
+  };
+  const onAbort = () => {
+    if (done) return;
+    finish();
+    void reader.cancel(signal.reason).catch(() => {});
+    try {
+      controller.error(signal.reason);
+    } catch {
+      // Already closed.
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    },
+    async pull(c) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        if (done) return;
+        finish();
+        c.error(error);
+        return;
+      }
+      if (done) return;
+      if (chunk.done) {
+        finish();
+        if (received === expected) c.close();
+        else c.error(changed());
+        return;
+      }
+      received += chunk.value.byteLength;
+      if (received > expected) {
+        finish();
+        void reader.cancel().catch(() => {});
+        c.error(changed());
+        return;
+      }
+      c.enqueue(chunk.value);
+    },
+    async cancel(reason) {
+      finish();
+      await reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}
+
+// ---- the helper -----------------------------------------------------------------
+
+/**
+ * Answers an HTTP request for one stored file: the web-standard building
+ * block for serving a {@link Store} from `Deno.serve`, `Bun.serve`, a
+ * `fetch` handler on an edge runtime, or Node through any `Request`/`Response`
+ * adapter.
+ *
+ * - `GET` streams the file, pulled from the backend as the client reads it;
+ *   `HEAD` sends the same headers and only looks up the file's metadata. Other
+ *   methods get `405` with `Allow: GET, HEAD`.
+ * - Headers: `Content-Length`, `Content-Type` (the stored type, else
+ *   `options.contentType`, else `application/octet-stream`), `ETag` (from the
+ *   store), `Last-Modified`, `Accept-Ranges: bytes`, and the optional
+ *   `Cache-Control`, `Content-Disposition` and extra headers.
+ * - `Range` (GET only, as RFC 9110 §14.2 requires): one range `bytes=a-b`,
+ *   `bytes=a-` or `bytes=-n` is read from the backend as a ranged read (never
+ *   read and discarded) and answered `206` with `Content-Range`; an
+ *   unsatisfiable range gets `416` with `Content-Range: bytes *\/size`.
+ *   Several ranges (`bytes=0-1,5-6`) are answered with the whole file (`200`):
+ *   `multipart/byteranges` is not supported. A malformed header or another
+ *   unit is ignored (`200`). A backend without `range_read` ignores `Range`
+ *   and answers `Accept-Ranges: none`.
+ * - Conditions, in RFC 9110 §13.2.2 order: `If-Match` and
+ *   `If-Unmodified-Since` fail with `412`; `If-None-Match` (weak comparison,
+ *   `*`) and, without it, `If-Modified-Since` (second precision) answer `304`;
+ *   `If-Range` (a strong ETag match, or an HTTP date equal to `Last-Modified`)
+ *   that does not match makes a range request a full `200`.
+ * - Errors are responses, not throws: a missing file, a folder or an invalid
+ *   path is `404`; `PermissionDeniedError` is `403`;
+ *   `BackendUnavailableError` is `503`; any other store error is `500`. The
+ *   short text body names the error's reason and code, never its native cause.
+ * - Aborting `request.signal` (the client went away) cancels the backend read.
+ *
+ * The metadata and the content are two backend calls, so a file replaced in
+ * between may be served with the headers of the old version. The read cannot
+ * be pinned to the ETag, but it is checked against `Content-Length`: a body
+ * that ends short or runs long errors the stream (with a
+ * `PreconditionFailedError`) instead of completing, so a client never takes a
+ * truncated or mixed download for a complete one.
+ *
+ * @param store The store to serve from.
+ * @param path The file's path in the store (already decoded, for example
+ *   `decodeURIComponent(new URL(request.url).pathname).slice(1)`).
+ * @param request The incoming request: its method, headers and `signal` are used.
+ * @param options `contentType` fallback, `cacheControl`, `contentDisposition`, extra `headers`.
+ * @returns The response to send.
+ * @throws {unknown} The abort reason of `request.signal` when the request is
+ *   aborted before the response is ready; a `TypeError` or `RangeError` for a
+ *   programming error. Store errors are answered, never thrown.
+ *
+ * @example Serve a file with ranges
+ * ```ts
+ * import { MemoryBackend, Store } from "@remote-store/remote-store";
+ * import { serveFile } from "@remote-store/remote-store";
+ *
+ * const store = new Store(new MemoryBackend());
+ * await store.write("video.mp4", new Uint8Array(1000));
+ *
+ * const response = await serveFile(
+ *   store,
+ *   "video.mp4",
+ *   new Request("http://localhost/video.mp4", { headers: { range: "bytes=0-99" } }),
+ *   { cacheControl: "public, max-age=60" },
+ * );
+ * console.log(response.status); // 206
+ * console.log(response.headers.get("content-range")); // "bytes 0-99/1000"
+ * console.log((await response.arrayBuffer()).byteLength); // 100
+ * ```
+ */
+export async function serveFile(
+  store: Store,
+  path: string,
+  request: Request,
+  options: ServeFileOptions = {},
+): Promise<Response> {
+  const method = request.method.toUpperCase();
+  const head = method === "HEAD";
+  if (method !== "GET" && !head) {
+    return textResponse(405, "Method Not Allowed", false, { allow: ALLOW });
+  }
+  const signal = request.signal;
+
+  let info: FileInfo;
+  try {
+    info = await store.getFileInfo(path, { signal });
+  } catch (error) {
+    if (error instanceof RemoteStoreError) return errorResponse(error, head);
+    throw error;
+  }
+
+  const size = info.size;
+  const etag = httpEtag(info.etag);
+  const modified = Number.isNaN(info.modifiedAt.getTime()) ? undefined : seconds(info.modifiedAt);
+  const rangesSupported = store.supports("range_read");
+
+  // Validators and caching headers, shared by 200, 206 and 304.
+  const headers = new Headers(options.headers);
+  if (etag !== undefined) headers.set("etag", etag);
+  if (modified !== undefined) headers.set("last-modified", new Date(modified).toUTCString());
+  if (options.cacheControl !== undefined) headers.set("cache-control", options.cacheControl);
+  headers.set("accept-ranges", rangesSupported ? "bytes" : "none");
+
+  const get = (name: string) => request.headers.get(name);
+  const status = (code: number, extra: Record<string, string> = {}) => {
+    const out = new Headers(options.headers);
+    for (const [name, value] of Object.entries(extra)) out.set(name, value);
+    return new Response(null, { status: code, headers: out });
+  };
+
+  // 1-2. Preconditions for the request to proceed (412).
+  const ifMatch = get("if-match");
+  if (ifMatch !== null) {
+    const tags = parseEtags(ifMatch);
+    const ok = tags === "*" || (etag !== undefined && tags.some((t) => strongMatch(t, etag)));
+    if (!ok) return status(412);
+  } else {
+    const since = get("if-unmodified-since");
+    const date = since === null ? undefined : parseHttpDate(since);
+    if (date !== undefined && modified !== undefined && modified > date) return status(412);
+  }
+
+  // 3-4. Cache validation (304).
+  const ifNoneMatch = get("if-none-match");
+  let notModified = false;
+  if (ifNoneMatch !== null) {
+    const tags = parseEtags(ifNoneMatch);
+    notModified = tags === "*" || (etag !== undefined && tags.some((t) => weakMatch(t, etag)));
+  } else {
+    const since = get("if-modified-since");
+    const date = since === null ? undefined : parseHttpDate(since);
+    notModified = date !== undefined && modified !== undefined && modified <= date;
+  }
+  if (notModified) {
+    headers.delete("accept-ranges");
+    return new Response(null, { status: 304, headers });
+  }
+
+  // 5. Range, for GET only, unless If-Range says the client's copy is stale.
+  let range: RangeRequest = IGNORE;
+  const rangeHeader = get("range");
+  if (!head && rangesSupported && rangeHeader !== null) {
+    const ifRange = get("if-range");
+    if (ifRange === null || ifRangeMatches(ifRange.trim(), etag, modified)) {
+      range = parseRange(rangeHeader, size);
+    }
+  }
+  if (range.kind === "unsatisfiable") {
+    return status(416, { "content-range": `bytes */${size}`, "content-length": "0" });
+  }
+
+  const stored = info.contentType;
+  const type = stored !== undefined && stored !== "" && stored !== DEFAULT_TYPE
+    ? stored
+    : (options.contentType ?? stored ?? DEFAULT_TYPE);
+  headers.set("content-type", type);
+  if (options.contentDisposition !== undefined) {
+    headers.set("content-disposition", options.contentDisposition);
+  }
+
+  const span = range.kind === "span" ? range.span : undefined;
+  const length = span ? span.end - span.start + 1 : size;
+  headers.set("content-length", String(length));
+  if (span) headers.set("content-range", `bytes ${span.start}-${span.end}/${size}`);
+  const code = span ? 206 : 200;
+  if (head) return new Response(null, { status: code, headers });
+
+  let body: ReadableStream<Uint8Array>;
+  try {
+    body = await store.read(path, {
+      signal,
+      range: span ? { offset: span.start, length } : undefined,
+    });
+  } catch (error) {
+    if (error instanceof RemoteStoreError) return errorResponse(error, head);
+    throw error;
+  }
+  return new Response(exactLength(body, length, path, signal), { status: code, headers });
+}
+
+/** Whether an `If-Range` value still matches the file (strong ETag, or exact date). */
+function ifRangeMatches(
+  value: string,
+  etag: string | undefined,
+  modified: number | undefined,
+): boolean {
+  if (value.startsWith('"') || value.startsWith("W/")) {
+    return etag !== undefined && strongMatch(value, etag);
+  }
+  const date = parseHttpDate(value);
+  return date !== undefined && modified !== undefined && date === modified;
+}
