@@ -36,4 +36,5 @@ export * from "./src/registry.ts";
 export * from "./src/config.ts";
 export * from "./src/config_parse.ts";
 export * from "./src/transfer.ts";
+export * from "./src/serve.ts";
 export { MemoryBackend } from "./src/backends/memory/memory_backend.ts";

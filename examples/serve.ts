@@ -1,9 +1,10 @@
 /**
- * Serve stored files over HTTP with `new Response(await store.read(path))`,
- * on whichever runtime runs this file: `Deno.serve`, `Bun.serve`, or
- * `node:http` through a small adapter. The body is pulled from the backend
- * as the client reads it (backpressure), so any file size streams in
- * bounded memory.
+ * Serve stored files over HTTP with {@link serveFile}, on whichever runtime
+ * runs this file: `Deno.serve`, `Bun.serve`, or `node:http` through a small
+ * adapter. The body is pulled from the backend as the client reads it
+ * (backpressure), so any file size streams in bounded memory; `Range`
+ * requests (video players, resumed downloads) are ranged backend reads, and
+ * `ETag` / `Last-Modified` make browsers revalidate with `304`s.
  *
  * Run: `deno run -A examples/serve.ts`, `bun examples/serve.ts` or
  * `node examples/serve.ts` (Node 24), then open the printed URL. With
@@ -15,23 +16,22 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import process from "node:process";
-import { NotFoundError, Registry, type Store } from "../mod.ts";
+import { Registry, serveFile, type Store } from "../mod.ts";
 
-/** Answers `GET /<path>` with the stored file, 404 when it does not exist. */
+/** Answers `GET /<path>` (and `HEAD`, ranges, conditional requests) with the stored file. */
 export async function handle(store: Store, request: Request): Promise<Response> {
-  const path = decodeURIComponent(new URL(request.url).pathname).slice(1);
+  let path: string;
   try {
-    const info = await store.getFileInfo(path, { signal: request.signal });
-    const body = await store.read(path, { signal: request.signal });
-    return new Response(body, {
-      headers: {
-        "content-type": info.contentType ?? "application/octet-stream",
-        "content-length": String(info.size),
-      },
-    });
-  } catch (error) {
-    if (error instanceof NotFoundError) return new Response("Not found\n", { status: 404 });
-    return new Response(`${(error as Error).message}\n`, { status: 500 });
+    path = decodeURIComponent(new URL(request.url).pathname).slice(1);
+  } catch {
+    return new Response("Bad Request\n", { status: 400 });
+  }
+  try {
+    return await serveFile(store, path, request, { cacheControl: "no-cache" });
+  } catch {
+    // serveFile answers store errors itself; it only throws when the request
+    // was aborted (the client is gone) or on a programming error.
+    return new Response(null, { status: 500 });
   }
 }
 
@@ -50,12 +50,19 @@ async function sendToNode(response: Response, res: ServerResponse): Promise<void
   res.writeHead(response.status, Object.fromEntries(response.headers));
   if (!response.body) return void res.end();
   const reader = response.body.getReader();
-  res.once("close", () => void reader.cancel().catch(() => {}));
+  const closed = new Promise<void>((resolve) => {
+    res.once("close", () => {
+      void reader.cancel().catch(() => {});
+      resolve();
+    });
+  });
   try {
     while (true) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!res.write(value)) await new Promise((resolve) => res.once("drain", resolve));
+      if (!res.write(value)) {
+        await Promise.race([new Promise((resolve) => res.once("drain", resolve)), closed]);
+      }
     }
     res.end();
   } catch {
@@ -63,28 +70,43 @@ async function sendToNode(response: Response, res: ServerResponse): Promise<void
   }
 }
 
-function toWebRequest(req: IncomingMessage): Request {
+/** A web `Request` for a Node request; its signal aborts when the client goes away early. */
+function toWebRequest(req: IncomingMessage, res: ServerResponse): Request {
   const controller = new AbortController();
-  req.once("close", () => controller.abort());
+  // `req` closes as soon as the request is read; the response closing before
+  // it has finished is what means the client went away.
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort(new Error("The client closed the connection"));
+  });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
   return new Request(`http://127.0.0.1${req.url ?? "/"}`, {
     method: req.method,
+    headers,
     signal: controller.signal,
   });
 }
 
+/** A web request handler: `Request` in, `Response` out. */
+export type Handler = (request: Request) => Response | Promise<Response>;
+
 /**
- * Serves a store on 127.0.0.1 with the runtime's own server API.
+ * Runs a web handler on 127.0.0.1 with the runtime's own server API:
+ * `Deno.serve`, `Bun.serve`, or `node:http` through an adapter.
  *
- * @param store The store to serve.
+ * @param handler The request handler.
  * @param port Port (0 picks a free one).
  * @returns The URL and a `close()`.
  */
-export async function serve(store: Store, port = 0): Promise<Served> {
+export async function listen(handler: Handler, port = 0): Promise<Served> {
   const g = globalThis as Record<string, unknown>;
   if (g.Deno) {
     const server = Deno.serve(
       { hostname: "127.0.0.1", port, onListen: () => {} },
-      (request) => handle(store, request),
+      (request) => handler(request),
     );
     return {
       url: `http://127.0.0.1:${server.addr.port}/`,
@@ -99,7 +121,7 @@ export async function serve(store: Store, port = 0): Promise<Served> {
     const server = bun.serve({
       hostname: "127.0.0.1",
       port,
-      fetch: (request: Request) => handle(store, request),
+      fetch: (request: Request) => handler(request),
     });
     return {
       url: `http://127.0.0.1:${server.port}/`,
@@ -108,7 +130,15 @@ export async function serve(store: Store, port = 0): Promise<Served> {
     };
   }
   const server = createServer((req, res) => {
-    void handle(store, toWebRequest(req)).then((response) => sendToNode(response, res));
+    void (async () => {
+      let response: Response;
+      try {
+        response = await handler(toWebRequest(req, res));
+      } catch {
+        response = new Response(null, { status: 500 });
+      }
+      await sendToNode(response, res);
+    })();
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const address = server.address();
@@ -122,6 +152,17 @@ export async function serve(store: Store, port = 0): Promise<Served> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Serves a store on 127.0.0.1 with the runtime's own server API.
+ *
+ * @param store The store to serve.
+ * @param port Port (0 picks a free one).
+ * @returns The URL and a `close()`.
+ */
+export function serve(store: Store, port = 0): Promise<Served> {
+  return listen((request) => handle(store, request), port);
 }
 
 if (import.meta.main) {

@@ -190,72 +190,90 @@ function errorResponse(error: RemoteStoreError, head: boolean): Response {
 
 /**
  * Passes `source` through, erroring (never closing normally) when it yields
- * more or fewer bytes than `expected`, and cancelling it when `signal` aborts.
+ * more or fewer bytes than `expected`, and cancelling it when the request's
+ * signal aborts.
  */
 function exactLength(
   source: ReadableStream<Uint8Array>,
   expected: number,
   path: string,
-  signal: AbortSignal,
+  request: Request,
 ): ReadableStream<Uint8Array> {
+  // The closures below use `request.signal` (not a copy of the signal) so that
+  // they keep the Request reachable while the body is alive: on Node (undici) a
+  // Request's signal follows the caller's signal only while the Request itself
+  // is alive; once it is garbage collected an abort would no longer arrive.
   const reader = source.getReader();
   let received = 0;
-  let done = false;
+  let state: "open" | "aborting" | "done" = "open";
   let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let wake: (() => void) | undefined;
   const changed = () =>
     new PreconditionFailedError(
       `File changed while it was being served (expected ${expected} bytes, got ${received})`,
       { path },
     );
-  const finish = () => {
-    done = true;
-    signal.removeEventListener("abort", onAbort);
+  const end = () => {
+    state = "done";
+    request.signal.removeEventListener("abort", onAbort);
+    wake?.();
   };
-  const onAbort = () => {
-    if (done) return;
-    finish();
-    void reader.cancel(signal.reason).catch(() => {});
+  const fail = (error: unknown) => {
+    if (state === "done") return;
+    end();
+    void reader.cancel(error).catch(() => {});
     try {
-      controller.error(signal.reason);
+      controller.error(error);
     } catch {
       // Already closed.
     }
   };
+  const onAbort = () => {
+    if (state !== "open") return;
+    state = "aborting";
+    const reason = request.signal.reason;
+    // Stop the backend read now. A server whose client went away cancels the
+    // body itself; erroring it first would make some (Deno.serve) log the
+    // abort as a failed response, so the error waits one task, and is only
+    // raised for consumers that keep reading.
+    void reader.cancel(reason).catch(() => {});
+    setTimeout(() => fail(reason), 0);
+  };
   return new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
+      if (request.signal.aborted) onAbort();
+      else request.signal.addEventListener("abort", onAbort, { once: true });
     },
     async pull(c) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
+      let chunk: ReadableStreamReadResult<Uint8Array> | undefined;
+      let failure: unknown;
       try {
         chunk = await reader.read();
       } catch (error) {
-        if (done) return;
-        finish();
-        c.error(error);
+        failure = error;
+      }
+      if (state === "aborting") {
+        // Park until the consumer cancels or the deferred abort error arrives.
+        await new Promise<void>((resolve) => (wake = resolve));
         return;
       }
-      if (done) return;
+      if (state === "done") return;
+      if (chunk === undefined) return fail(failure);
       if (chunk.done) {
-        finish();
-        if (received === expected) c.close();
-        else c.error(changed());
+        if (received !== expected) return fail(changed());
+        end();
+        c.close();
         return;
       }
       received += chunk.value.byteLength;
-      if (received > expected) {
-        finish();
-        void reader.cancel().catch(() => {});
-        c.error(changed());
-        return;
-      }
+      if (received > expected) return fail(changed());
       c.enqueue(chunk.value);
     },
     async cancel(reason) {
-      finish();
-      await reader.cancel(reason).catch(() => {});
+      const wasOpen = state === "open";
+      end();
+      if (wasOpen) await reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });
 }
@@ -278,7 +296,8 @@ function exactLength(
  * - `Range` (GET only, as RFC 9110 §14.2 requires): one range `bytes=a-b`,
  *   `bytes=a-` or `bytes=-n` is read from the backend as a ranged read (never
  *   read and discarded) and answered `206` with `Content-Range`; an
- *   unsatisfiable range gets `416` with `Content-Range: bytes *\/size`.
+ *   unsatisfiable range gets `416` with a `Content-Range` that gives only the
+ *   size.
  *   Several ranges (`bytes=0-1,5-6`) are answered with the whole file (`200`):
  *   `multipart/byteranges` is not supported. A malformed header or another
  *   unit is ignored (`200`). A backend without `range_read` ignores `Range`
@@ -313,8 +332,7 @@ function exactLength(
  *
  * @example Serve a file with ranges
  * ```ts
- * import { MemoryBackend, Store } from "@remote-store/remote-store";
- * import { serveFile } from "@remote-store/remote-store";
+ * import { MemoryBackend, serveFile, Store } from "@remote-store/remote-store";
  *
  * const store = new Store(new MemoryBackend());
  * await store.write("video.mp4", new Uint8Array(1000));
@@ -437,7 +455,7 @@ export async function serveFile(
     if (error instanceof RemoteStoreError) return errorResponse(error, head);
     throw error;
   }
-  return new Response(exactLength(body, length, path, signal), { status: code, headers });
+  return new Response(exactLength(body, length, path, request), { status: code, headers });
 }
 
 /** Whether an `If-Range` value still matches the file (strong ETag, or exact date). */

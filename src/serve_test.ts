@@ -540,6 +540,34 @@ describe("serveFile: streams", () => {
     assert.equal(state.cancelled, true);
   });
 
+  test("aborting while a chunk is being read errors the body after the read", async () => {
+    const { store, state } = slowStore();
+    await store.write("a.bin", new Uint8Array(1_000_000));
+    const controller = new AbortController();
+    const response = await serveFile(store, "a.bin", req({}, "GET", controller.signal));
+    const reader = response.body!.getReader();
+    const pending = reader.read(); // the backend is in the middle of a pull
+    const reason = new Error("client went away");
+    controller.abort(reason);
+    await assert.rejects(pending, reason);
+    assert.equal(state.cancelled, true);
+  });
+
+  test("a consumer that cancels right after the abort sees no error", async () => {
+    const { store, state } = slowStore();
+    await store.write("a.bin", new Uint8Array(1_000_000));
+    const controller = new AbortController();
+    const response = await serveFile(store, "a.bin", req({}, "GET", controller.signal));
+    const reader = response.body!.getReader();
+    await reader.read();
+    const pending = reader.read();
+    controller.abort(new Error("client went away"));
+    // What a server does when its client disconnects: cancel the body.
+    await reader.cancel("connection closed");
+    assert.deepEqual(await pending, { done: true, value: undefined });
+    assert.equal(state.cancelled, true);
+  });
+
   test("cancelling the response body cancels the backend read", async () => {
     const { store, state } = slowStore();
     await store.write("a.bin", new Uint8Array(1_000_000));

@@ -40,6 +40,20 @@ describe("examples/serve.ts", () => {
     await missing.body?.cancel();
   });
 
+  test("answers Range and revalidation requests (through serveFile)", async () => {
+    const part = await fetch(`${served.url}big.bin`, { headers: { range: "bytes=100-199" } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get("content-range"), `bytes 100-199/${big.byteLength}`);
+    assert.deepEqual(new Uint8Array(await part.arrayBuffer()), big.subarray(100, 200));
+    const etag = part.headers.get("etag") ?? "";
+    const cached = await fetch(`${served.url}big.bin`, { headers: { "if-none-match": etag } });
+    assert.equal(cached.status, 304);
+    await cached.body?.cancel();
+    const bad = await fetch(`${served.url}%E0%A4%A`);
+    assert.equal(bad.status, 400);
+    await bad.body?.cancel();
+  });
+
   test("uses the runtime's own server", () => {
     const g = globalThis as Record<string, unknown>;
     assert.equal(served.runtime, g.Deno ? "deno" : g.Bun ? "bun" : "node");
