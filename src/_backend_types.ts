@@ -44,7 +44,7 @@ export const BACKEND_TYPES: Record<string, BackendType> = {
   },
   local: {
     validate: (options, keyPath) => void parseLocalOptions(options, keyPath),
-    capabilities: new Capabilities(ALL_CAPABILITIES).without("metadata"),
+    capabilities: new Capabilities(ALL_CAPABILITIES).without("metadata", "signed_url"),
     async create(options) {
       const mod = await importLazily<{
         LocalBackend: new (options: LocalBackendOptions) => Backend;
@@ -54,7 +54,11 @@ export const BACKEND_TYPES: Record<string, BackendType> = {
   },
   azure: {
     validate: (options, keyPath) => void parseAzureOptions(options, keyPath),
-    capabilities: new Capabilities(ALL_CAPABILITIES).without("atomic_move", "directories"),
+    capabilities: new Capabilities(ALL_CAPABILITIES).without(
+      "atomic_move",
+      "directories",
+      "signed_url",
+    ),
     async create(options) {
       const mod = await importLazily<{
         AzureBackend: new (options: AzureBackendOptions) => Backend;

@@ -65,6 +65,21 @@ export interface BackendListOptions extends SignalOptions {
   recursive: boolean;
 }
 
+/** Options for {@link Backend.signedUrl}. */
+export interface BackendSignedUrlOptions extends SignalOptions {
+  /** Lifetime in seconds. */
+  expiresIn: number;
+  /** What the URL allows. */
+  permissions: readonly SignedUrlPermission[];
+  /** Content-Type the service sends when the URL is read. */
+  contentType?: string;
+  /** Content-Disposition the service sends when the URL is read. */
+  contentDisposition?: string;
+}
+
+/** What a signed URL may do with its one file. */
+export type SignedUrlPermission = "read" | "write" | "delete";
+
 /** File metadata as a backend reports it: `key` is the full backend key. */
 export interface BackendFileInfo {
   /** Backend key. */
@@ -129,6 +144,8 @@ export interface Backend {
   copy(src: string, dst: string, options: BackendTransferOptions): Promise<void>;
   /** Moves a file (`src !== dst`). */
   move(src: string, dst: string, options: BackendTransferOptions): Promise<void>;
+  /** A time-limited URL for one file (only with the `"signed_url"` capability). */
+  signedUrl?(key: string, options: BackendSignedUrlOptions): Promise<string>;
   /** Converts a native path (absolute file path, `container/key`, ...) to a backend key. */
   toKey(nativePath: string): string;
   /** Returns the native client of the given type (escape hatch). */

@@ -15,6 +15,7 @@ import { CapabilityNotSupportedError } from "./errors.ts";
  * - `atomic_move`: `move` is one atomic step (readers see the old path or the new one).
  * - `metadata`: user metadata and content type are stored with a file.
  * - `directories`: empty folders exist on their own (a real hierarchical namespace).
+ * - `signed_url`: `signedUrl` makes a time-limited URL for one file.
  */
 export type Capability =
   | "read"
@@ -27,7 +28,8 @@ export type Capability =
   | "atomic_write"
   | "atomic_move"
   | "metadata"
-  | "directories";
+  | "directories"
+  | "signed_url";
 
 /** Every capability name, in a stable order. */
 export const ALL_CAPABILITIES: readonly Capability[] = Object.freeze([
@@ -42,6 +44,7 @@ export const ALL_CAPABILITIES: readonly Capability[] = Object.freeze([
   "atomic_move",
   "metadata",
   "directories",
+  "signed_url",
 ]);
 
 /**

@@ -5,10 +5,11 @@
  * @module
  */
 
-import type { Backend, BackendFileInfo, SignalOptions } from "./backend.ts";
+import type { Backend, BackendFileInfo, SignalOptions, SignedUrlPermission } from "./backend.ts";
 import type { Capability } from "./capabilities.ts";
 import {
   BackendUnavailableError,
+  CapabilityNotSupportedError,
   InvalidPathError,
   NotFoundError,
   RemoteStoreError,
@@ -62,6 +63,18 @@ export interface TransferOptions extends SignalOptions {
   overwrite?: boolean;
   /** Called with `(0, size)` before and `(size, size)` after; backends may report in between. */
   onProgress?: ProgressCallback;
+}
+
+/** Options for {@link Store.signedUrl}. */
+export interface SignedUrlOptions extends SignalOptions {
+  /** Lifetime in seconds (default 3600; at most 7 days). */
+  expiresIn?: number;
+  /** What the URL allows (default `["read"]`). */
+  permissions?: readonly SignedUrlPermission[];
+  /** Content-Type the service sends when the URL is read. */
+  contentType?: string;
+  /** Content-Disposition the service sends when the URL is read (for example `attachment`). */
+  contentDisposition?: string;
 }
 
 /** Options for {@link Store.delete}. */
@@ -883,6 +896,42 @@ export class Store {
         onProgress,
       });
       onProgress?.(size!, size);
+    });
+  }
+
+  /**
+   * A time-limited URL that grants `permissions` on this one file and nothing
+   * else (Azure: a blob-scoped service SAS, or a user delegation SAS with a
+   * token credential; never an account SAS).
+   *
+   * @param path File path (the file need not exist for a `write` URL).
+   * @param options `expiresIn` seconds, `permissions`, `contentType`, `contentDisposition`.
+   * @returns The URL.
+   * @throws {CapabilityNotSupportedError} When the backend cannot sign URLs.
+   * @throws {RangeError} When `expiresIn` is not from 1 second to 7 days or a permission is unknown.
+   *
+   * @example Share a report for ten minutes
+   * ```ts ignore
+   * const url = await store.signedUrl("report.csv", { expiresIn: 600 });
+   * ```
+   */
+  signedUrl(path: string, options: SignedUrlOptions = {}): Promise<string> {
+    return this.#run(path, options.signal, ["signed_url"], async () => {
+      const expiresIn = options.expiresIn ?? 3600;
+      if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) {
+        throw new RangeError(`expiresIn must be whole seconds from 1 to 604800, got ${expiresIn}`);
+      }
+      const permissions = options.permissions ?? ["read"];
+      for (const permission of permissions) {
+        if (!["read", "write", "delete"].includes(permission)) {
+          throw new RangeError(`Unknown signed URL permission "${permission}"`);
+        }
+      }
+      const key = this.#key(path);
+      if (!this.#backend.signedUrl) {
+        throw new CapabilityNotSupportedError("signed_url", { path, backend: this.backendName });
+      }
+      return await this.#backend.signedUrl(key, { ...options, expiresIn, permissions });
     });
   }
 

@@ -50,6 +50,32 @@ describe("Store", () => {
     assert.equal(calls(), 0, "no backend method was called");
   });
 
+  test("signedUrl needs the capability and checks its options", async () => {
+    const store = new Store(new MemoryBackend());
+    assert.equal(store.supports("signed_url"), false);
+    await assert.rejects(store.signedUrl("a.txt"), CapabilityNotSupportedError);
+    const signing = new Proxy(new MemoryBackend(), {
+      get(target, property) {
+        if (property === "capabilities") return target.capabilities.with("signed_url");
+        if (property === "signedUrl") {
+          return (key: string, o: { expiresIn: number; permissions: string[] }) =>
+            Promise.resolve(`https://signed/${key}?se=${o.expiresIn}&sp=${o.permissions}`);
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as Backend;
+    const signed = new Store(signing, { rootPath: "r" });
+    assert.equal(await signed.signedUrl("a.txt"), "https://signed/r/a.txt?se=3600&sp=read");
+    await assert.rejects(signed.signedUrl("a.txt", { expiresIn: 0 }), RangeError);
+    await assert.rejects(signed.signedUrl("a.txt", { expiresIn: 8 * 86400 }), RangeError);
+    await assert.rejects(
+      signed.signedUrl("a.txt", { permissions: ["admin" as "read"] }),
+      RangeError,
+    );
+    await assert.rejects(signed.signedUrl("../a.txt"), InvalidPathError);
+  });
+
   test("errors carry the store-relative path and the backend name", async () => {
     const store = new Store(new MemoryBackend(), { rootPath: "root/dir", backendName: "mem" });
     const error = await store.readText("sub/missing.txt").catch((e) => e);

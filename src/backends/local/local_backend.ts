@@ -45,7 +45,7 @@ const CHUNK_SIZE = 64 * 1024;
 /** Symbolic links followed while resolving one path before giving up (as Linux does). */
 const MAX_SYMLINKS = 40;
 /** Everything but `metadata`: a plain file system has no place for user metadata. */
-const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("metadata");
+const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("metadata", "signed_url");
 /** Codes with which `link` fails on file systems without hard links. */
 const NO_HARD_LINKS = ["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"];
 

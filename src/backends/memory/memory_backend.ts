@@ -37,7 +37,7 @@ interface Entry {
   metadata: Record<string, string>;
 }
 
-const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("directories");
+const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("directories", "signed_url");
 
 /**
  * Keeps files in a `Map` in this process. Folders are virtual (they exist while
