@@ -5,15 +5,27 @@
  * @module
  */
 
+import { InvalidPathError } from "./errors.ts";
+
 const WILDCARD = /[*?[]/;
+
+function isValidClass(source: string): boolean {
+  try {
+    new RegExp(source, "u");
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Whether a pattern segment has any wildcard. */
 export function hasWildcard(segment: string): boolean {
   return WILDCARD.test(segment);
 }
 
+/** Escapes a character that has a meaning in a `u`-flag regular expression. */
 function escapeRegExp(char: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(char) ? `\\${char}` : char;
+  return /[\\^$.*+?()[\]{}|/]/.test(char) ? `\\${char}` : char;
 }
 
 /** Translates one segment (no `/`) to a regular expression source. */
@@ -33,6 +45,12 @@ function segmentSource(segment: string): string {
       const negate = body.startsWith("!");
       if (negate) body = body.slice(1);
       const members = [...body].map((c) => (c === "-" ? "-" : escapeRegExp(c))).join("");
+      const open = negate ? "[^/" : "[";
+      if (!isValidClass(`${open}${members}]`)) {
+        throw new InvalidPathError(`Invalid character class "[${segment.slice(i + 1, close)}]"`, {
+          path: segment,
+        });
+      }
       source += negate ? `[^/${members}]` : `[${members}]`;
       i = close;
     } else source += escapeRegExp(char);

@@ -18,6 +18,36 @@ function shown(value: unknown): string {
   return typeof value === "number" ? String(value) : describe(value);
 }
 
+/**
+ * Copies plain objects (not class instances such as credentials) down to
+ * `depth` levels, reading every property once, so later changes to the
+ * caller's object, or getters that answer differently, cannot reach us.
+ *
+ * @throws {InvalidConfigError} When reading fails (a throwing getter or Proxy).
+ */
+export function snapshot<T>(value: T, keyPath: string, depth = 6): T {
+  try {
+    return copyPlain(value, depth) as T;
+  } catch (error) {
+    const what = error instanceof Error ? error.name : describe(error);
+    throw new InvalidConfigError(`"${keyPath}" could not be read (${what})`);
+  }
+}
+
+function copyPlain(value: unknown, depth: number): unknown {
+  if (depth === 0 || typeof value !== "object" || value === null || Array.isArray(value)) {
+    return value;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__") continue;
+    out[key] = copyPlain((value as Record<string, unknown>)[key], depth - 1);
+  }
+  return out;
+}
+
 /** Reads typed values out of an options record, naming `keyPath.key` in errors. */
 export class OptionReader {
   readonly #options: Record<string, unknown>;
@@ -25,6 +55,7 @@ export class OptionReader {
   readonly #known: readonly string[];
 
   constructor(options: unknown, keyPath: string, known: readonly string[]) {
+    options = snapshot(options, keyPath, 3);
     if (typeof options !== "object" || options === null || Array.isArray(options)) {
       throw new InvalidConfigError(`"${keyPath}" must be an object, got ${describe(options)}`);
     }

@@ -6,6 +6,10 @@
 
 import { InvalidPathError } from "./errors.ts";
 
+/** C0 control characters, DEL, and the noncharacters U+FFFE and U+FFFF. */
+// deno-lint-ignore no-control-regex
+const FORBIDDEN = /[\x01-\x1f\x7f\ufffe\uffff]/;
+
 /**
  * Normalises a user path: `\` becomes `/`, leading and trailing `/` are
  * stripped, repeated `/` collapse and `.` segments are dropped.
@@ -14,8 +18,9 @@ import { InvalidPathError } from "./errors.ts";
  * @param options `allowEmpty`: accept a path that is empty after normalising
  *   (the root, for folder and query methods).
  * @returns The clean path, `""` for the root.
- * @throws {InvalidPathError} For a `..` segment, a NUL byte, a non-string, or
- *   an empty path when `allowEmpty` is false.
+ * @throws {InvalidPathError} For a `..` segment, a NUL byte or other control
+ *   character, a lone surrogate, a non-string, or an empty path when
+ *   `allowEmpty` is false.
  *
  * @example Normalise a Windows-style path
  * ```ts
@@ -29,6 +34,16 @@ export function normalizePath(path: string, options: { allowEmpty?: boolean } = 
   }
   if (path.includes("\0")) {
     throw new InvalidPathError("Path contains a NUL byte", { path: path.replaceAll("\0", "\\0") });
+  }
+  if (FORBIDDEN.test(path)) {
+    throw new InvalidPathError("Path contains a control character or a Unicode noncharacter", {
+      path: JSON.stringify(path).slice(1, -1),
+    });
+  }
+  if (!path.isWellFormed()) {
+    throw new InvalidPathError("Path is not well-formed Unicode (a lone surrogate)", {
+      path: path.toWellFormed(),
+    });
   }
   const segments: string[] = [];
   for (const segment of path.replaceAll("\\", "/").split("/")) {

@@ -22,6 +22,7 @@ import { type RegistryConfig, validateConfig } from "./config.ts";
 import { BackendUnavailableError, InvalidConfigError, RemoteStoreError } from "./errors.ts";
 import { Store } from "./store.ts";
 import { BACKEND_TYPES } from "./_backend_types.ts";
+import { snapshot } from "./_options.ts";
 
 /**
  * A backend that is created on first use. Async methods wait for it; the sync
@@ -138,12 +139,14 @@ export class Registry implements AsyncDisposable {
   #closed = false;
 
   /**
-   * Validates the configuration. No backend is created and no I/O happens.
+   * Validates a copy of the configuration (later changes to `config` have no
+   * effect). No backend is created and no I/O happens.
    *
    * @param config Backends and stores by name.
    * @throws {InvalidConfigError} Naming the key path of the first problem.
    */
   constructor(config: RegistryConfig) {
+    config = snapshot(config, "config");
     validateConfig(config);
     this.#config = config;
     for (const [name, backend] of Object.entries(config.backends)) {
