@@ -1,0 +1,338 @@
+/**
+ * Endpoints, credentials and SDK clients of the Azure backend. Secrets stay
+ * in `#private` fields here; the rest of the backend sees only clients and a
+ * `redact` function. Private module.
+ *
+ * @module
+ */
+
+import http from "node:http";
+import https from "node:https";
+import {
+  AnonymousCredential,
+  BlobServiceClient,
+  type ContainerClient,
+  StorageSharedKeyCredential,
+} from "@azure/storage-blob";
+import {
+  AnonymousCredential as DataLakeAnonymousCredential,
+  DataLakeFileSystemClient,
+  StorageSharedKeyCredential as DataLakeSharedKeyCredential,
+} from "@azure/storage-file-datalake";
+import { DefaultAzureCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/core-auth";
+import { InvalidConfigError } from "../../errors.ts";
+import type { AzureBackendOptions } from "./_options.ts";
+
+/** Default retry settings (documented on `AzureRetryOptions`). */
+export const RETRY_DEFAULTS = {
+  maxTries: 4,
+  retryDelayMs: 800,
+  maxRetryDelayMs: 30_000,
+  maxResumes: 5,
+} as const;
+
+interface Auth {
+  kind: "key" | "sas" | "token" | "default" | "anonymous";
+  accountName?: string;
+  accountKey?: string;
+  sasToken?: string;
+  credential?: TokenCredential;
+}
+
+interface Endpoints {
+  blobUrl: string;
+  dfsUrl: string;
+}
+
+function invalid(keyPath: string, reason: string): InvalidConfigError {
+  return new InvalidConfigError(`"${keyPath}" ${reason}`);
+}
+
+/**
+ * Splits a connection string into its `Key=Value` parts (keys lowercased).
+ * Values may contain `=` (base64 keys, SAS tokens).
+ */
+function parseConnectionString(text: string): Map<string, string> {
+  const parts = new Map<string, string>();
+  for (const segment of text.split(";")) {
+    const trimmed = segment.trim();
+    if (trimmed === "") continue;
+    const eq = trimmed.indexOf("=");
+    if (eq <= 0) throw invalid("options.connectionString", "is malformed");
+    parts.set(trimmed.slice(0, eq).trim().toLowerCase(), trimmed.slice(eq + 1).trim());
+  }
+  return parts;
+}
+
+const DEV_ACCOUNT = "devstoreaccount1";
+const DEV_KEY =
+  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+function trimUrl(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/** `https://acct.blob.core.windows.net` ↔ `https://acct.dfs.core.windows.net`; IP-style URLs stay. */
+export function deriveDfsUrl(blobUrl: string): string {
+  const url = new URL(blobUrl);
+  const labels = url.hostname.split(".");
+  const index = labels.indexOf("blob");
+  if (index > 0) {
+    labels[index] = "dfs";
+    url.hostname = labels.join(".");
+  }
+  return trimUrl(url.toString());
+}
+
+function checkEndpoint(keyPath: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(keyPath, "must be an absolute http(s) URL");
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw invalid(keyPath, "must not carry a query string; pass a SAS token as sasToken");
+  }
+  return trimUrl(url.toString());
+}
+
+function resolve(options: AzureBackendOptions): { auth: Auth; endpoints: Endpoints } {
+  if (options.connectionString !== undefined) {
+    const parts = parseConnectionString(options.connectionString);
+    if (parts.get("usedevelopmentstorage")?.toLowerCase() === "true") {
+      const proxy = parts.get("developmentstorageproxyuri");
+      const blobUrl = proxy
+        ? `${trimUrl(proxy)}:10000/${DEV_ACCOUNT}`
+        : `http://127.0.0.1:10000/${DEV_ACCOUNT}`;
+      return {
+        auth: { kind: "key", accountName: DEV_ACCOUNT, accountKey: DEV_KEY },
+        endpoints: { blobUrl, dfsUrl: options.dfsUrl ?? blobUrl },
+      };
+    }
+    const accountName = parts.get("accountname");
+    const accountKey = parts.get("accountkey");
+    const sas = parts.get("sharedaccesssignature");
+    let blobUrl = parts.get("blobendpoint");
+    if (blobUrl === undefined) {
+      if (accountName === undefined) {
+        throw invalid("options.connectionString", "needs AccountName or BlobEndpoint");
+      }
+      const protocol = parts.get("defaultendpointsprotocol") ?? "https";
+      const suffix = parts.get("endpointsuffix") ?? "core.windows.net";
+      blobUrl = `${protocol}://${accountName}.blob.${suffix}`;
+    }
+    blobUrl = checkEndpoint("options.connectionString", blobUrl);
+    const dfsUrl = options.dfsUrl ?? deriveDfsUrl(blobUrl);
+    let auth: Auth;
+    if (accountKey !== undefined && accountKey !== "") {
+      if (accountName === undefined) {
+        throw invalid("options.connectionString", "needs AccountName with AccountKey");
+      }
+      auth = { kind: "key", accountName, accountKey };
+    } else if (sas !== undefined && sas !== "") {
+      auth = { kind: "sas", sasToken: sas.replace(/^\?/, "") };
+    } else {
+      auth = { kind: "anonymous" };
+    }
+    return { auth, endpoints: { blobUrl, dfsUrl } };
+  }
+  const blobUrl = options.accountUrl !== undefined
+    ? checkEndpoint("options.accountUrl", options.accountUrl)
+    : `https://${options.accountName}.blob.core.windows.net`;
+  if (options.accountUrl === undefined && !/^[a-z0-9]{3,24}$/.test(options.accountName ?? "")) {
+    throw invalid("options.accountName", "must be 3 to 24 lowercase letters and digits");
+  }
+  const dfsUrl = options.dfsUrl !== undefined
+    ? checkEndpoint("options.dfsUrl", options.dfsUrl)
+    : deriveDfsUrl(blobUrl);
+  let auth: Auth;
+  if (options.accountKey !== undefined) {
+    auth = { kind: "key", accountName: options.accountName, accountKey: options.accountKey };
+  } else if (options.sasToken !== undefined) {
+    auth = { kind: "sas", sasToken: options.sasToken };
+  } else if (options.credential !== undefined) {
+    auth = { kind: "token", credential: options.credential as TokenCredential };
+  } else {
+    auth = { kind: "default" };
+  }
+  return { auth, endpoints: { blobUrl, dfsUrl } };
+}
+
+function withSas(url: string, sas: string | undefined): string {
+  return sas ? `${url}?${sas}` : url;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Holds the secrets, the HTTP agent and the SDK clients. Creating it does no
+ * network I/O; `DefaultAzureCredential` is created when first needed.
+ */
+export class AzureClients {
+  readonly #auth: Auth;
+  readonly #endpoints: Endpoints;
+  readonly #container: string;
+  readonly #pipelineOptions: Record<string, unknown>;
+  readonly #agent: http.Agent | undefined;
+  readonly #secretPatterns: RegExp[];
+  #defaultCredential: DefaultAzureCredential | undefined;
+  #service: BlobServiceClient | undefined;
+  #containerClient: ContainerClient | undefined;
+  #fileSystem: DataLakeFileSystemClient | undefined;
+
+  /**
+   * @param options Parsed backend options.
+   * @throws {InvalidConfigError} For an endpoint or connection string that cannot be used.
+   */
+  constructor(options: AzureBackendOptions) {
+    const { auth, endpoints } = resolve(options);
+    this.#auth = auth;
+    this.#endpoints = endpoints;
+    this.#container = options.container;
+    const clientOptions = { ...options.clientOptions };
+    const retry = options.retry ?? {};
+    const retryOptions: Record<string, unknown> = {
+      maxTries: RETRY_DEFAULTS.maxTries,
+      retryDelayInMs: RETRY_DEFAULTS.retryDelayMs,
+      maxRetryDelayInMs: RETRY_DEFAULTS.maxRetryDelayMs,
+      ...(clientOptions.retryOptions as Record<string, unknown> | undefined),
+    };
+    if (retry.maxTries !== undefined) retryOptions.maxTries = retry.maxTries;
+    if (retry.retryDelayMs !== undefined) retryOptions.retryDelayInMs = retry.retryDelayMs;
+    if (retry.maxRetryDelayMs !== undefined) {
+      retryOptions.maxRetryDelayInMs = retry.maxRetryDelayMs;
+    }
+    if (retry.tryTimeoutMs !== undefined) retryOptions.tryTimeoutInMs = retry.tryTimeoutMs;
+    if (clientOptions.agent === undefined && clientOptions.httpClient === undefined) {
+      // An agent of our own, so that close() can destroy its keep-alive sockets.
+      const insecure = new URL(endpoints.blobUrl).protocol === "http:";
+      this.#agent = insecure
+        ? new http.Agent({ keepAlive: true })
+        : new https.Agent({ keepAlive: true });
+      clientOptions.agent = this.#agent;
+    }
+    this.#pipelineOptions = { ...clientOptions, retryOptions };
+    const secrets = [options.connectionString, auth.accountKey, auth.sasToken]
+      .filter((s): s is string => typeof s === "string" && s.length >= 8);
+    const sig = auth.sasToken ? new URLSearchParams(auth.sasToken).get("sig") : null;
+    if (sig) secrets.push(sig);
+    const variants = new Set<string>();
+    for (const secret of secrets) {
+      variants.add(secret);
+      variants.add(encodeURIComponent(secret));
+    }
+    this.#secretPatterns = [...variants].sort((a, b) => b.length - a.length)
+      .map((s) => new RegExp(escapeRegExp(s), "g"));
+  }
+
+  /** The container name. */
+  get container(): string {
+    return this.#container;
+  }
+
+  /** The blob endpoint (no secrets). */
+  get blobUrl(): string {
+    return this.#endpoints.blobUrl;
+  }
+
+  /** The DFS endpoint (no secrets). */
+  get dfsUrl(): string {
+    return this.#endpoints.dfsUrl;
+  }
+
+  /** How the backend authenticates: `key`, `sas`, `token`, `default` or `anonymous`. */
+  get authKind(): Auth["kind"] {
+    return this.#auth.kind;
+  }
+
+  #tokenCredential(): TokenCredential | undefined {
+    if (this.#auth.kind === "token") return this.#auth.credential;
+    if (this.#auth.kind === "default") {
+      this.#defaultCredential ??= new DefaultAzureCredential();
+      return this.#defaultCredential;
+    }
+    return undefined;
+  }
+
+  /** The account-level blob client (created on first use). */
+  get service(): BlobServiceClient {
+    if (this.#service === undefined) {
+      const options = this.#pipelineOptions;
+      const auth = this.#auth;
+      if (auth.kind === "key") {
+        const credential = new StorageSharedKeyCredential(auth.accountName!, auth.accountKey!);
+        this.#service = new BlobServiceClient(this.#endpoints.blobUrl, credential, options);
+      } else if (auth.kind === "sas" || auth.kind === "anonymous") {
+        this.#service = new BlobServiceClient(
+          withSas(this.#endpoints.blobUrl, auth.sasToken),
+          new AnonymousCredential(),
+          options,
+        );
+      } else {
+        this.#service = new BlobServiceClient(
+          this.#endpoints.blobUrl,
+          this.#tokenCredential(),
+          options,
+        );
+      }
+    }
+    return this.#service;
+  }
+
+  /** The container client (created on first use). */
+  get containerClient(): ContainerClient {
+    this.#containerClient ??= this.service.getContainerClient(this.#container);
+    return this.#containerClient;
+  }
+
+  /** The ADLS Gen2 file system client on the DFS endpoint (created on first use). */
+  get fileSystem(): DataLakeFileSystemClient {
+    if (this.#fileSystem === undefined) {
+      const auth = this.#auth;
+      const url = `${this.#endpoints.dfsUrl}/${encodeURIComponent(this.#container)}`;
+      const options = this.#pipelineOptions;
+      if (auth.kind === "key") {
+        const credential = new DataLakeSharedKeyCredential(auth.accountName!, auth.accountKey!);
+        this.#fileSystem = new DataLakeFileSystemClient(url, credential, options);
+      } else if (auth.kind === "sas" || auth.kind === "anonymous") {
+        this.#fileSystem = new DataLakeFileSystemClient(
+          withSas(url, auth.sasToken),
+          new DataLakeAnonymousCredential(),
+          options,
+        );
+      } else {
+        this.#fileSystem = new DataLakeFileSystemClient(url, this.#tokenCredential(), options);
+      }
+    }
+    return this.#fileSystem;
+  }
+
+  /**
+   * Replaces every secret this backend holds, and any `sig=` value, with `REDACTED`.
+   *
+   * @param text Any text.
+   * @returns The text without secrets.
+   */
+  redact = (text: string): string => {
+    let out = text;
+    for (const pattern of this.#secretPatterns) out = out.replace(pattern, "REDACTED");
+    return out.replace(/([?&;]sig=)[^&\s"'<>;]+/gi, "$1REDACTED")
+      .replace(/(AccountKey=)[^;\s"']+/gi, "$1REDACTED")
+      .replace(/(SharedAccessSignature=)[^;\s"']+/gi, "$1REDACTED");
+  };
+
+  /** Destroys the keep-alive sockets and closes a credential this object created. */
+  close(): void {
+    this.#agent?.destroy();
+    const credential = this.#defaultCredential as unknown as { close?: () => unknown } | undefined;
+    try {
+      credential?.close?.();
+    } catch {
+      // nothing to release
+    }
+  }
+}

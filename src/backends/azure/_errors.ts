@@ -1,0 +1,202 @@
+/**
+ * The one place where Azure SDK, Node and network errors become
+ * {@link RemoteStoreError}s. Private module.
+ *
+ * @module
+ */
+
+import {
+  AlreadyExistsError,
+  BackendUnavailableError,
+  InvalidPathError,
+  NotFoundError,
+  PermissionDeniedError,
+  PreconditionFailedError,
+  RemoteStoreError,
+} from "../../errors.ts";
+
+/** The backend name every Azure error carries. */
+export const BACKEND = "azure";
+
+/** What the mapper needs to know about the failed call. */
+export interface ErrorScope {
+  /** The backend key the call was about. */
+  key?: string;
+  /** The caller's signal: when it is aborted, its reason is returned unmapped. */
+  signal?: AbortSignal;
+  /** The call was a create-only write: 409/412 mean "already exists". */
+  createOnly?: boolean;
+  /** Removes secrets from text (messages and stacks of the native error). */
+  redact?: (text: string) => string;
+}
+
+/** The parts of an SDK `RestError` (or a Node system error) the mapper reads. */
+interface NativeError {
+  name?: string;
+  message?: string;
+  stack?: string;
+  code?: string;
+  statusCode?: number;
+  details?: { errorCode?: string };
+  response?: { headers?: { get(name: string): string | undefined } };
+}
+
+/** The HTTP status of an SDK error, when it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as NativeError | undefined)?.statusCode;
+  return typeof status === "number" && status > 0 ? status : undefined;
+}
+
+/** The Azure error code (`BlobNotFound`, ...) or Node error code (`ECONNRESET`, ...). */
+export function errorCodeOf(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const native = error as NativeError;
+  const fromDetails = native.details?.errorCode;
+  if (typeof fromDetails === "string" && fromDetails !== "") return fromDetails;
+  try {
+    const fromHeader = native.response?.headers?.get("x-ms-error-code");
+    if (typeof fromHeader === "string" && fromHeader !== "") return fromHeader;
+  } catch {
+    // headers of an unexpected shape: ignore
+  }
+  return typeof native.code === "string" && native.code !== "" ? native.code : undefined;
+}
+
+const ALREADY_EXISTS_CODES = new Set([
+  "BlobAlreadyExists",
+  "ContainerAlreadyExists",
+  "PathAlreadyExists",
+]);
+
+const UNAVAILABLE_409_CODES = new Set([
+  "ContainerBeingDeleted",
+  "ContainerBeingDisabled",
+  "OperationTimedOut",
+  "ServerBusy",
+]);
+
+const INVALID_PATH_CODES = new Set(["InvalidResourceName", "InvalidUri", "InvalidUriPath"]);
+
+const CREDENTIAL_ERROR_NAMES = new Set([
+  "CredentialUnavailableError",
+  "AuthenticationError",
+  "AggregateAuthenticationError",
+  "AuthenticationRequiredError",
+]);
+
+/**
+ * Removes secrets from the native error's message and stack, in place, so
+ * that printing the mapped error's `cause` never shows them.
+ */
+function scrub(error: unknown, redact: ((text: string) => string) | undefined): void {
+  if (!redact || typeof error !== "object" || error === null) return;
+  const native = error as NativeError;
+  try {
+    if (typeof native.message === "string") {
+      const clean = redact(native.message);
+      if (clean !== native.message) native.message = clean;
+    }
+    if (typeof native.stack === "string") {
+      const clean = redact(native.stack);
+      if (clean !== native.stack) native.stack = clean;
+    }
+  } catch {
+    // a frozen error: leave it
+  }
+}
+
+function describeStatus(status: number | undefined, code: string | undefined): string {
+  if (status === undefined) return code ?? "no response";
+  return code === undefined ? String(status) : `${status} ${code}`;
+}
+
+/**
+ * Maps any error raised by an Azure call to a {@link RemoteStoreError}.
+ *
+ * - the caller's abort: the signal's reason, unchanged;
+ * - a `RemoteStoreError`: unchanged;
+ * - 404: `NotFoundError`; 409 "already exists" codes: `AlreadyExistsError`;
+ * - 412: `PreconditionFailedError` (`AlreadyExistsError` for a create-only write);
+ * - 401/403 and credential failures: `PermissionDeniedError`;
+ * - 429, 5xx, network failures and everything else: `BackendUnavailableError`.
+ *
+ * The native error is kept as `cause`, with secrets removed from its text.
+ */
+export function mapAzureError(error: unknown, scope: ErrorScope = {}): unknown {
+  if (scope.signal?.aborted) return scope.signal.reason;
+  if (error instanceof RemoteStoreError) {
+    if (error.backend === undefined || (error.path === undefined && scope.key !== undefined)) {
+      error.withContext({ path: scope.key, backend: BACKEND });
+    }
+    return error;
+  }
+  scrub(error, scope.redact);
+  const context = { path: scope.key, backend: BACKEND, cause: error };
+  const status = statusOf(error);
+  const code = errorCodeOf(error);
+  const name = (error as NativeError | undefined)?.name;
+
+  if (status === 404) {
+    if (code === "ContainerNotFound") return new NotFoundError("Container not found", context);
+    return new NotFoundError(code === "BlobNotFound" ? "File not found" : "Not found", context);
+  }
+  if (status === 409) {
+    if (code !== undefined && ALREADY_EXISTS_CODES.has(code)) {
+      return new AlreadyExistsError("File already exists", context);
+    }
+    if (scope.createOnly) return new AlreadyExistsError("File already exists", context);
+    if (code !== undefined && UNAVAILABLE_409_CODES.has(code)) {
+      return new BackendUnavailableError(
+        `Azure is busy (${describeStatus(status, code)})`,
+        context,
+      );
+    }
+    return new PreconditionFailedError(
+      `Azure reported a conflict (${describeStatus(status, code)})`,
+      context,
+    );
+  }
+  if (status === 412) {
+    if (scope.createOnly) return new AlreadyExistsError("File already exists", context);
+    return new PreconditionFailedError("ETag does not match", context);
+  }
+  if (status === 401 || status === 403) {
+    return new PermissionDeniedError(
+      `Azure refused the credentials or the permission (${describeStatus(status, code)})`,
+      context,
+    );
+  }
+  if (status === 400 && code !== undefined && INVALID_PATH_CODES.has(code)) {
+    return new InvalidPathError(`Azure rejected the name (${code})`, context);
+  }
+  if (name !== undefined && CREDENTIAL_ERROR_NAMES.has(name)) {
+    return new PermissionDeniedError("The credential could not get an access token", context);
+  }
+  if (status === 429 || (status !== undefined && status >= 500)) {
+    return new BackendUnavailableError(
+      `Azure is unavailable (${describeStatus(status, code)})`,
+      context,
+    );
+  }
+  if (status === undefined) {
+    if (name === "AbortError") {
+      return new BackendUnavailableError("Azure request timed out or was cut off", context);
+    }
+    return new BackendUnavailableError(
+      `Azure could not be reached (${code ?? name ?? "network error"})`,
+      context,
+    );
+  }
+  return new BackendUnavailableError(
+    `Azure rejected the request (${describeStatus(status, code)})`,
+    context,
+  );
+}
+
+/** A `NotFoundError` or `InvalidPathError` for a key with no blob. */
+export function missingFile(key: string, isFolder: boolean, cause?: unknown): RemoteStoreError {
+  const context = { path: key, backend: BACKEND, cause };
+  return isFolder
+    ? new InvalidPathError("Path is a folder, not a file", context)
+    : new NotFoundError("File not found", context);
+}

@@ -1,0 +1,252 @@
+/**
+ * Streamed uploads: one Put Blob for content that fits in a block, otherwise
+ * staged blocks (at most `concurrency` blocks of `blockSize` bytes in memory)
+ * and one Put Block List. Private module.
+ *
+ * @module
+ */
+
+import type { BlockBlobClient } from "@azure/storage-blob";
+import {
+  AlreadyExistsError,
+  BackendUnavailableError,
+  PreconditionFailedError,
+} from "../../errors.ts";
+import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
+
+/** How to upload one blob. */
+export interface UploadOptions {
+  /** The backend key (for errors). */
+  key: string;
+  /** Size in bytes when known in advance. */
+  size?: number;
+  /** Bytes per staged block. */
+  blockSize: number;
+  /** Blocks in flight (and in memory) at once. */
+  concurrency: number;
+  /** MIME type to store. */
+  contentType: string;
+  /** User metadata. */
+  metadata?: Record<string, string>;
+  /** When false, the upload is create-only (`If-None-Match: *`). */
+  overwrite: boolean;
+  /** Upload only if the blob's ETag matches. */
+  ifMatch?: string;
+  /** Aborts the upload; nothing is committed. */
+  signal?: AbortSignal;
+}
+
+/** What the upload stored. */
+export interface UploadResult {
+  /** Bytes stored. */
+  size: number;
+  /** The new ETag. */
+  etag?: string;
+}
+
+function randomPrefix(): string {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Block ids must all have the same length within a blob; a random prefix per
+ * upload keeps concurrent uploads of the same blob from sharing block ids.
+ */
+export function blockId(prefix: string, index: number): string {
+  return btoa(`${prefix}-${index.toString().padStart(6, "0")}`);
+}
+
+function checkChunk(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError("Write content chunks must be Uint8Array");
+}
+
+/** Reads a web stream into fixed-size buffers, keeping the unread rest of a chunk. */
+class BlockReader {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #pending: Uint8Array | undefined;
+  #done = false;
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.#reader = body.getReader();
+  }
+
+  /** Fills `buffer` as far as the stream allows; returns the bytes written. */
+  async fill(buffer: Uint8Array): Promise<number> {
+    let filled = 0;
+    while (filled < buffer.byteLength) {
+      if (this.#pending === undefined) {
+        if (this.#done) break;
+        const { done, value } = await this.#reader.read();
+        if (done) {
+          this.#done = true;
+          break;
+        }
+        const chunk = checkChunk(value);
+        if (chunk.byteLength === 0) continue;
+        this.#pending = chunk;
+      }
+      const pending = this.#pending;
+      const n = Math.min(pending.byteLength, buffer.byteLength - filled);
+      buffer.set(n === pending.byteLength ? pending : pending.subarray(0, n), filled);
+      filled += n;
+      this.#pending = n < pending.byteLength ? pending.subarray(n) : undefined;
+    }
+    return filled;
+  }
+
+  /** Whether the stream has no more bytes (reads ahead one chunk if needed). */
+  async atEnd(): Promise<boolean> {
+    while (this.#pending === undefined && !this.#done) {
+      const { done, value } = await this.#reader.read();
+      if (done) this.#done = true;
+      else if (value.byteLength > 0) this.#pending = checkChunk(value);
+    }
+    return this.#pending === undefined;
+  }
+
+  cancel(reason: unknown): void {
+    this.#pending = undefined;
+    void this.#reader.cancel(reason).catch(() => {});
+  }
+
+  release(): void {
+    try {
+      this.#reader.releaseLock();
+    } catch {
+      // already released
+    }
+  }
+}
+
+/**
+ * Uploads a stream. Rejects with the SDK error (the caller maps it), or with
+ * `AlreadyExistsError` / `PreconditionFailedError` / `BackendUnavailableError`
+ * when a concurrent commit discarded this upload's staged blocks.
+ */
+export async function uploadStream(
+  blob: BlockBlobClient,
+  body: ReadableStream<Uint8Array>,
+  options: UploadOptions,
+): Promise<UploadResult> {
+  const { blockSize, concurrency, signal } = options;
+  const conditions = {
+    ifNoneMatch: options.overwrite ? undefined : "*",
+    ifMatch: options.ifMatch,
+  };
+  const blobHTTPHeaders = { blobContentType: options.contentType };
+  const internal = new AbortController();
+  const abortSignal = signal ? AbortSignal.any([signal, internal.signal]) : internal.signal;
+  const reader = new BlockReader(body);
+  try {
+    const firstSize = options.size !== undefined && options.size <= blockSize
+      ? options.size
+      : blockSize;
+    const first = new Uint8Array(firstSize);
+    const firstFilled = await reader.fill(first);
+    if (await reader.atEnd()) {
+      const data = first.subarray(0, firstFilled);
+      const response = await blob.upload(data, data.byteLength, {
+        abortSignal,
+        blobHTTPHeaders,
+        metadata: options.metadata,
+        conditions,
+      });
+      return { size: data.byteLength, etag: response.etag };
+    }
+
+    const prefix = randomPrefix();
+    const ids: string[] = [];
+    const free: Uint8Array[] = [];
+    const inflight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    let total = 0;
+
+    const stage = (buffer: Uint8Array, filled: number) => {
+      const id = blockId(prefix, ids.length);
+      ids.push(id);
+      total += filled;
+      const task = blob.stageBlock(id, buffer.subarray(0, filled), filled, { abortSignal })
+        .then(() => {
+          if (buffer.byteLength === blockSize) free.push(buffer);
+        }, (error) => {
+          if (failure === undefined) {
+            failure = { error };
+            internal.abort();
+          }
+        })
+        .finally(() => inflight.delete(task));
+      inflight.add(task);
+    };
+
+    stage(first, firstFilled);
+    while (true) {
+      // Keep blocks being filled plus blocks in flight within `concurrency`.
+      while (inflight.size >= concurrency && failure === undefined) {
+        await Promise.race(inflight);
+      }
+      if (failure !== undefined) break;
+      if (await reader.atEnd()) break;
+      const buffer = free.pop() ?? new Uint8Array(blockSize);
+      const filled = await reader.fill(buffer);
+      if (filled === 0) {
+        free.push(buffer);
+        break;
+      }
+      stage(buffer, filled);
+    }
+    await Promise.all(inflight);
+    if (failure !== undefined) throw (failure as { error: unknown }).error;
+    abortSignal.throwIfAborted();
+
+    try {
+      const response = await blob.commitBlockList(ids, {
+        abortSignal,
+        blobHTTPHeaders,
+        metadata: options.metadata,
+        conditions,
+      });
+      return { size: total, etag: response.etag };
+    } catch (error) {
+      if (statusOf(error) === 400 && errorCodeOf(error) === "InvalidBlockList") {
+        throw await explainLostBlocks(blob, options, error);
+      }
+      throw error;
+    }
+  } catch (error) {
+    reader.cancel(signal?.aborted ? signal.reason : error);
+    throw error;
+  } finally {
+    reader.release();
+  }
+}
+
+/**
+ * A commit found its blocks gone: another writer committed the same blob in
+ * between (committing discards every uncommitted block of a blob).
+ */
+async function explainLostBlocks(
+  blob: BlockBlobClient,
+  options: UploadOptions,
+  cause: unknown,
+): Promise<Error> {
+  const context = { path: options.key, backend: BACKEND, cause };
+  let etag: string | undefined;
+  try {
+    etag = (await blob.getProperties({ abortSignal: options.signal })).etag;
+  } catch {
+    etag = undefined;
+  }
+  if (!options.overwrite && etag !== undefined) {
+    return new AlreadyExistsError("File already exists", context);
+  }
+  if (options.ifMatch !== undefined) {
+    return new PreconditionFailedError("ETag does not match", context);
+  }
+  return new BackendUnavailableError(
+    "A concurrent write to the same file discarded this upload's blocks; retry the write",
+    context,
+  );
+}

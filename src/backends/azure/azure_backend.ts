@@ -1,0 +1,619 @@
+/**
+ * The Azure backend: Azure Blob Storage (flat namespace) through the Blob
+ * API, streamed both ways. Private module; import it from the `./azure`
+ * entrypoint.
+ *
+ * @module
+ */
+
+import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
+import { DataLakeFileSystemClient } from "@azure/storage-file-datalake";
+import type {
+  Backend,
+  BackendDeleteFolderOptions,
+  BackendEntry,
+  BackendFileInfo,
+  BackendListOptions,
+  BackendReadOptions,
+  BackendTransferOptions,
+  BackendWriteOptions,
+  BackendWriteResult,
+  SignalOptions,
+} from "../../backend.ts";
+import { ALL_CAPABILITIES, Capabilities } from "../../capabilities.ts";
+import {
+  BackendUnavailableError,
+  CapabilityNotSupportedError,
+  InvalidPathError,
+  PreconditionFailedError,
+} from "../../errors.ts";
+import { guessContentType } from "../../_content_type.ts";
+import { type AzureBackendOptions, parseAzureOptions } from "./_options.ts";
+import { AzureClients, RETRY_DEFAULTS } from "./_clients.ts";
+import {
+  BACKEND,
+  errorCodeOf,
+  type ErrorScope,
+  mapAzureError,
+  missingFile,
+  statusOf,
+} from "./_errors.ts";
+import { FlatNamespace, lowerCaseKeys } from "./_flat.ts";
+import type { AzureContext, Namespace } from "./_namespace.ts";
+import { openBlobReadStream } from "./_read_stream.ts";
+import { uploadStream } from "./_upload.ts";
+
+export type { AzureBackendOptions, AzureRetryOptions, TokenCredentialLike } from "./_options.ts";
+
+const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
+const DEFAULT_CONCURRENCY = 4;
+const PAGE_SIZE = 5000;
+const DELETE_CONCURRENCY = 16;
+const COPY_POLL_MS = 500;
+
+/** What a flat Blob namespace can do: everything but atomic moves and real directories. */
+const FLAT_CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("atomic_move", "directories");
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Blob names are UTF-8 in URLs: a key with a lone surrogate cannot name a blob. */
+function checkKey(key: string): void {
+  if (LONE_SURROGATE.test(key)) {
+    throw new InvalidPathError("Path is not well-formed Unicode (lone surrogate)", {
+      path: key,
+      backend: BACKEND,
+    });
+  }
+}
+
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * Stores files as block blobs in one Azure Storage container.
+ *
+ * Folders are virtual: they exist while blobs exist below them. Reads are
+ * pull-based streams that resume a dropped connection pinned to the blob's
+ * ETag; writes stage blocks with bounded memory (`blockSize` × `concurrency`)
+ * and commit them in one step, so readers never see a partial file.
+ * Create-only writes, copies and moves are race-free (`If-None-Match: *`).
+ * The constructor does no network I/O; with `hns: "auto"` the account is
+ * probed once, on first use.
+ *
+ * Secrets (account key, SAS token, connection string) are kept private and
+ * never appear in messages, `String()`, `JSON.stringify` or inspect output.
+ *
+ * @example Use Azure Blob Storage through a Store
+ * ```ts ignore
+ * import { AzureBackend } from "@remote-store/remote-store/azure";
+ * import { Store } from "@remote-store/remote-store";
+ *
+ * const backend = new AzureBackend({
+ *   container: "reports",
+ *   accountName: "myaccount",
+ *   accountKey: Deno.env.get("AZURE_STORAGE_KEY")!,
+ * });
+ * const store = new Store(backend, { rootPath: "2024" });
+ * await store.write("q1.csv", "revenue,profit\n100,20\n");
+ * console.log(await store.readText("q1.csv"));
+ * await backend.close();
+ * ```
+ */
+export class AzureBackend implements Backend {
+  /** Backend type name. */
+  readonly name = "azure";
+  /** Every capability except `atomic_move` and `directories` (flat namespace). */
+  readonly capabilities: Capabilities = FLAT_CAPABILITIES;
+
+  readonly #clients: AzureClients;
+  readonly #hns: "auto" | boolean;
+  readonly #blockSize: number;
+  readonly #concurrency: number;
+  readonly #maxResumes: number;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+  readonly #context: AzureContext;
+  readonly #flat: FlatNamespace;
+  #namespace: Promise<Namespace> | undefined;
+  #closed = false;
+
+  /**
+   * Creates a backend. Does no network I/O.
+   *
+   * @param options Container, credentials (`connectionString`; or `accountName` /
+   *   `accountUrl` with `accountKey`, `sasToken` or `credential`; none means
+   *   `DefaultAzureCredential`), `hns`, `blockSize`, `concurrency`, `retry`, `clientOptions`.
+   * @throws {InvalidConfigError} When an option is invalid; the message names the option.
+   */
+  constructor(options: AzureBackendOptions) {
+    const parsed = parseAzureOptions(options, "options");
+    this.#clients = new AzureClients(parsed);
+    this.#hns = parsed.hns ?? "auto";
+    this.#blockSize = parsed.blockSize ?? DEFAULT_BLOCK_SIZE;
+    this.#concurrency = parsed.concurrency ?? DEFAULT_CONCURRENCY;
+    this.#maxResumes = parsed.retry?.maxResumes ?? RETRY_DEFAULTS.maxResumes;
+    this.#retryDelayMs = parsed.retry?.retryDelayMs ?? RETRY_DEFAULTS.retryDelayMs;
+    this.#maxRetryDelayMs = parsed.retry?.maxRetryDelayMs ?? RETRY_DEFAULTS.maxRetryDelayMs;
+    const clients = this.#clients;
+    this.#context = {
+      get container() {
+        return clients.containerClient;
+      },
+      mapError: (error, scope) => this.#map(error, scope),
+      pageSize: PAGE_SIZE,
+      deleteConcurrency: DELETE_CONCURRENCY,
+    };
+    this.#flat = new FlatNamespace(this.#context);
+  }
+
+  // ---- plumbing ---------------------------------------------------------------
+
+  #map(error: unknown, scope: ErrorScope): unknown {
+    return mapAzureError(error, { ...scope, redact: this.#clients.redact });
+  }
+
+  #check(signal?: AbortSignal): void {
+    if (this.#closed) throw new BackendUnavailableError("Backend is closed", { backend: BACKEND });
+    signal?.throwIfAborted();
+  }
+
+  /**
+   * Checks the keys, then resolves the namespace implementation. With
+   * `hns: "auto"` the first call sends one Get Account Information request,
+   * shared by concurrent callers; a success is cached, a failure is reported
+   * (never a silent fallback to flat) and the next call probes again.
+   */
+  #resolveNamespace(signal: AbortSignal | undefined, ...keys: string[]): Promise<Namespace> {
+    this.#check(signal);
+    for (const key of keys) checkKey(key);
+    if (this.#hns === false) return Promise.resolve(this.#flat);
+    if (this.#namespace === undefined) {
+      const probe = (async (): Promise<Namespace> => {
+        if (this.#hns === true) return this.#hnsNamespace();
+        try {
+          const info = await this.#clients.containerClient.getAccountInfo();
+          return info.isHierarchicalNamespaceEnabled ? this.#hnsNamespace() : this.#flat;
+        } catch (error) {
+          throw this.#map(error, {});
+        }
+      })();
+      this.#namespace = probe;
+      probe.catch(() => {
+        if (this.#namespace === probe) this.#namespace = undefined;
+      });
+    }
+    return raceSignal(this.#namespace, signal);
+  }
+
+  /**
+   * The hierarchical-namespace implementation. HNS-specific operations are a
+   * later step; until then an HNS account is served by the Blob API paths,
+   * which HNS accounts accept too.
+   */
+  #hnsNamespace(): Namespace {
+    return this.#flat;
+  }
+
+  /** Maps a file method's error; on a 404, probes whether the key is a folder. */
+  async #fileError(
+    error: unknown,
+    key: string,
+    namespace: Namespace,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    if (signal?.aborted) return signal.reason;
+    if (statusOf(error) === 404 && errorCodeOf(error) !== "ContainerNotFound") {
+      this.#map(error, { key, signal }); // removes secrets from the native error's text
+      const isFolder = await namespace.isFolder(key, signal);
+      return missingFile(key, isFolder, error);
+    }
+    return this.#map(error, { key, signal });
+  }
+
+  #resumeDelay = (attempt: number): number => {
+    if (attempt <= 1) return 0;
+    return Math.min(this.#retryDelayMs * 2 ** (attempt - 2), this.#maxRetryDelayMs);
+  };
+
+  // ---- files ------------------------------------------------------------------
+
+  /**
+   * Opens a blob as a stream pulled from the service on demand. The first GET
+   * is sent before this resolves; a dropped connection resumes from the
+   * current offset pinned to the ETag.
+   *
+   * @param key Backend key.
+   * @param options `range`, `signal`.
+   * @returns The bytes as a stream.
+   * @throws {NotFoundError} When there is no blob at `key`.
+   * @throws {InvalidPathError} When `key` is a folder.
+   * @throws {PreconditionFailedError} From the stream, when the blob changed while being read.
+   * @throws {BackendUnavailableError} From the stream, when resuming failed `retry.maxResumes` times.
+   */
+  async read(key: string, options: BackendReadOptions): Promise<ReadableStream<Uint8Array>> {
+    const { signal, range } = options;
+    const namespace = await this.#resolveNamespace(signal, key);
+    const blob = this.#clients.containerClient.getBlobClient(key);
+    try {
+      return await openBlobReadStream(blob, {
+        key,
+        offset: range?.offset ?? 0,
+        length: range?.length,
+        signal,
+        maxResumes: this.#maxResumes,
+        resumeDelayMs: this.#resumeDelay,
+        mapError: (error) => this.#map(error, { key, signal }),
+      });
+    } catch (error) {
+      throw await this.#fileError(error, key, namespace, signal);
+    }
+  }
+
+  /**
+   * Writes a blob from a stream: one Put Blob when the content fits in one
+   * block, otherwise staged blocks committed with one Put Block List. Nothing
+   * is visible until the commit; a failed or aborted write leaves the old content.
+   *
+   * @param key Backend key.
+   * @param body The content.
+   * @param options `overwrite` (false sends `If-None-Match: *`), `ifMatch`, `size`,
+   *   `contentType` (default: guessed from the key), `metadata`, `signal`.
+   * @returns Size and ETag.
+   * @throws {AlreadyExistsError} When create-only and the blob exists (also when a concurrent writer won).
+   * @throws {PreconditionFailedError} When `ifMatch` does not match.
+   */
+  async write(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    options: BackendWriteOptions,
+  ): Promise<BackendWriteResult> {
+    const { signal } = options;
+    try {
+      await this.#resolveNamespace(signal, key);
+    } catch (error) {
+      await body.cancel(error).catch(() => {});
+      throw error;
+    }
+    try {
+      return await uploadStream(this.#clients.containerClient.getBlockBlobClient(key), body, {
+        key,
+        size: options.size,
+        blockSize: this.#blockSize,
+        concurrency: this.#concurrency,
+        contentType: options.contentType ?? guessContentType(key),
+        metadata: options.metadata,
+        overwrite: options.overwrite,
+        ifMatch: options.ifMatch,
+        signal,
+      });
+    } catch (error) {
+      throw this.#map(error, { key, signal, createOnly: !options.overwrite });
+    }
+  }
+
+  /**
+   * Deletes one blob (and its snapshots).
+   *
+   * @param key Backend key.
+   * @param options `signal`.
+   * @throws {NotFoundError} When there is no blob at `key`.
+   * @throws {InvalidPathError} When `key` is a folder.
+   */
+  async delete(key: string, options: SignalOptions): Promise<void> {
+    const { signal } = options;
+    const namespace = await this.#resolveNamespace(signal, key);
+    try {
+      await this.#clients.containerClient.getBlobClient(key).delete({
+        abortSignal: signal,
+        deleteSnapshots: "include",
+      });
+    } catch (error) {
+      throw await this.#fileError(error, key, namespace, signal);
+    }
+  }
+
+  /**
+   * Deletes a folder: with `recursive`, every blob below it (Blob Batch
+   * requests where the service allows them, otherwise 16 deletes in flight).
+   *
+   * @param key Folder key (`""` for the whole container).
+   * @param options `recursive`, `signal`.
+   * @throws {NotFoundError} When no blob is below `key`.
+   * @throws {DirectoryNotEmptyError} When not recursive and blobs are below `key`.
+   */
+  async deleteFolder(key: string, options: BackendDeleteFolderOptions): Promise<void> {
+    const namespace = await this.#resolveNamespace(options.signal, key);
+    await namespace.deleteFolder(key, options.recursive, options.signal);
+  }
+
+  /**
+   * Blob properties. Metadata names come back lowercased (Azure treats them
+   * case-insensitively).
+   *
+   * @param key Backend key.
+   * @param options `signal`.
+   * @returns Size, modification time, ETag, content type and metadata.
+   * @throws {NotFoundError} When there is no blob at `key`.
+   * @throws {InvalidPathError} When `key` is a folder.
+   */
+  async getFileInfo(key: string, options: SignalOptions): Promise<BackendFileInfo> {
+    const { signal } = options;
+    const namespace = await this.#resolveNamespace(signal, key);
+    try {
+      const p = await this.#clients.containerClient.getBlobClient(key).getProperties({
+        abortSignal: signal,
+      });
+      const info: BackendFileInfo = {
+        key,
+        size: p.contentLength ?? 0,
+        modifiedAt: p.lastModified ?? new Date(0),
+      };
+      if (p.etag !== undefined) info.etag = p.etag;
+      if (p.contentType !== undefined) info.contentType = p.contentType;
+      info.metadata = lowerCaseKeys(p.metadata);
+      return info;
+    } catch (error) {
+      throw await this.#fileError(error, key, namespace, signal);
+    }
+  }
+
+  /**
+   * Whether any blob is below `key` (one-result prefix probe).
+   *
+   * @param key Folder key (`""` is the container root and always exists).
+   * @param options `signal`.
+   * @returns `true` for a folder.
+   */
+  async isFolder(key: string, options: SignalOptions): Promise<boolean> {
+    const namespace = await this.#resolveNamespace(options.signal, key);
+    return await namespace.isFolder(key, options.signal);
+  }
+
+  /**
+   * Lists below a folder, one service page at a time (never collected first):
+   * one level by delimiter, or every blob by prefix with `recursive`.
+   *
+   * @param key Folder key (`""` for the container root).
+   * @param options `recursive`, `signal`.
+   * @returns The entries; a missing folder yields nothing.
+   */
+  async *list(key: string, options: BackendListOptions): AsyncGenerator<BackendEntry> {
+    const namespace = await this.#resolveNamespace(options.signal, key);
+    for await (const entry of namespace.list(key, options.recursive, options.signal)) {
+      this.#check(options.signal);
+      yield entry;
+    }
+  }
+
+  /** Server-side copy pinned to the source ETag; returns that ETag. */
+  async #copy(
+    src: string,
+    dst: string,
+    overwrite: boolean,
+    namespace: Namespace,
+    signal: AbortSignal | undefined,
+    onProgress: ((loaded: number, total?: number) => void) | undefined,
+  ): Promise<string | undefined> {
+    const container = this.#clients.containerClient;
+    const source = container.getBlobClient(src);
+    let etag: string | undefined;
+    try {
+      etag = (await source.getProperties({ abortSignal: signal })).etag;
+    } catch (error) {
+      throw await this.#fileError(error, src, namespace, signal);
+    }
+    try {
+      const poller = await container.getBlobClient(dst).beginCopyFromURL(source.url, {
+        abortSignal: signal,
+        conditions: overwrite ? undefined : { ifNoneMatch: "*" },
+        sourceConditions: etag === undefined ? undefined : { ifMatch: etag },
+        intervalInMs: COPY_POLL_MS,
+        onProgress: onProgress && ((state) => {
+          const match = /^(\d+)\/(\d+)$/.exec(state.copyProgress ?? "");
+          if (match) onProgress(Number(match[1]), Number(match[2]));
+        }),
+      });
+      const result = await poller.pollUntilDone();
+      if (result.copyStatus !== undefined && result.copyStatus !== "success") {
+        throw new BackendUnavailableError(`Server-side copy ended as "${result.copyStatus}"`, {
+          path: dst,
+          backend: BACKEND,
+        });
+      }
+      return etag;
+    } catch (error) {
+      const status = statusOf(error);
+      const code = errorCodeOf(error);
+      if (status === 404) throw await this.#fileError(error, src, namespace, signal);
+      if (status === 412 && code === "SourceConditionNotMet") {
+        throw new PreconditionFailedError("Source changed during the copy", {
+          path: src,
+          backend: BACKEND,
+          cause: (this.#map(error, { key: src }), error),
+        });
+      }
+      throw this.#map(error, { key: dst, signal, createOnly: !overwrite });
+    }
+  }
+
+  /**
+   * Copies a blob server-side (any size), pinned to the source's ETag.
+   *
+   * @param src Source key.
+   * @param dst Destination key.
+   * @param options `overwrite` (false sends `If-None-Match: *` for the destination),
+   *   `onProgress` (the service's copy progress, for long copies), `signal`.
+   * @throws {NotFoundError} When the source does not exist.
+   * @throws {AlreadyExistsError} When create-only and the destination exists.
+   * @throws {PreconditionFailedError} When the source changed during the copy.
+   */
+  async copy(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
+    const namespace = await this.#resolveNamespace(options.signal, src, dst);
+    await this.#copy(src, dst, options.overwrite, namespace, options.signal, options.onProgress);
+  }
+
+  /**
+   * Moves a blob: server-side copy, then delete of the source conditioned on
+   * the ETag that was copied (not atomic on a flat namespace).
+   *
+   * @param src Source key.
+   * @param dst Destination key.
+   * @param options `overwrite`, `signal`.
+   * @throws {NotFoundError} When the source does not exist.
+   * @throws {AlreadyExistsError} When create-only and the destination exists.
+   * @throws {PreconditionFailedError} When the source changed during the move (the copy is kept).
+   */
+  async move(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
+    const { signal, overwrite } = options;
+    const namespace = await this.#resolveNamespace(signal, src, dst);
+    await namespace.move(
+      src,
+      dst,
+      overwrite,
+      signal,
+      () => this.#copy(src, dst, overwrite, namespace, signal, options.onProgress),
+    );
+  }
+
+  // ---- native ---------------------------------------------------------------
+
+  /**
+   * Converts a native path to a key: strips a leading `<container>/`, and
+   * accepts a full blob (or DFS) URL of a blob in this container.
+   *
+   * @param nativePath `container/key`, a blob URL, or a key.
+   * @returns The backend key.
+   * @throws {InvalidPathError} For a URL outside this container.
+   */
+  toKey(nativePath: string): string {
+    const container = this.#clients.container;
+    if (/^https?:\/\//i.test(nativePath)) {
+      let url: URL;
+      try {
+        url = new URL(nativePath);
+      } catch (cause) {
+        throw new InvalidPathError("Not a valid URL", {
+          path: nativePath,
+          backend: BACKEND,
+          cause,
+        });
+      }
+      for (const base of [this.#clients.blobUrl, this.#clients.dfsUrl]) {
+        const baseUrl = new URL(base);
+        const root = `${baseUrl.pathname.replace(/\/+$/, "")}/${container}`;
+        if (url.origin !== baseUrl.origin) continue;
+        if (url.pathname !== root && !url.pathname.startsWith(`${root}/`)) continue;
+        try {
+          return url.pathname.slice(root.length + 1).split("/").map(decodeURIComponent).join("/");
+        } catch (cause) {
+          throw new InvalidPathError("URL has a malformed escape", {
+            path: nativePath,
+            backend: BACKEND,
+            cause,
+          });
+        }
+      }
+      throw new InvalidPathError(`URL is not in container "${container}"`, {
+        path: nativePath,
+        backend: BACKEND,
+      });
+    }
+    const path = nativePath.replace(/^\/+/, "");
+    if (path === container) return "";
+    return path.startsWith(`${container}/`) ? path.slice(container.length + 1) : nativePath;
+  }
+
+  /**
+   * Returns a native SDK client built from this backend's credentials:
+   * `BlobServiceClient`, `ContainerClient`, or `DataLakeFileSystemClient`
+   * (created on first request, on the DFS endpoint).
+   *
+   * @param type One of those classes.
+   * @returns The client.
+   * @throws {CapabilityNotSupportedError} For any other type.
+   * @throws {BackendUnavailableError} After `close()`.
+   */
+  unwrap<T>(type: abstract new (...args: never[]) => T): T {
+    this.#check();
+    const wanted = type as unknown;
+    if (wanted === BlobServiceClient) return this.#clients.service as T;
+    if (wanted === ContainerClient) return this.#clients.containerClient as T;
+    if (wanted === DataLakeFileSystemClient) return this.#clients.fileSystem as T;
+    throw new CapabilityNotSupportedError(
+      "unwrap",
+      { backend: BACKEND },
+      `Azure backend has no native client of type "${type?.name ?? String(type)}"`,
+    );
+  }
+
+  /**
+   * Releases the HTTP keep-alive sockets and any credential this backend
+   * created. Idempotent; later calls fail with `BackendUnavailableError`.
+   *
+   * @returns Resolves when closed.
+   */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#clients.close();
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * A description without secrets.
+   *
+   * @returns For example `AzureBackend(container="c", url="https://acct.blob.core.windows.net")`.
+   */
+  toString(): string {
+    return `AzureBackend(container="${this.#clients.container}", url="${this.#clients.blobUrl}")`;
+  }
+
+  /**
+   * The JSON form, without secrets.
+   *
+   * @returns Type, container, endpoints, authentication kind and HNS mode.
+   */
+  toJSON(): {
+    type: "azure";
+    container: string;
+    blobUrl: string;
+    dfsUrl: string;
+    auth: string;
+    hns: "auto" | boolean;
+  } {
+    return {
+      type: "azure",
+      container: this.#clients.container,
+      blobUrl: this.#clients.blobUrl,
+      dfsUrl: this.#clients.dfsUrl,
+      auth: this.#clients.authKind,
+      hns: this.#hns,
+    };
+  }
+
+  /**
+   * Inspect output (Node `util.inspect`, Bun): the same as `toString()`.
+   *
+   * @returns The description.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  /**
+   * Inspect output (`Deno.inspect`): the same as `toString()`.
+   *
+   * @returns The description.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+}
