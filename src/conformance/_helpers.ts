@@ -9,18 +9,24 @@ import type { FileInfo } from "../types.ts";
 /** Deterministic pseudo-random bytes (xorshift32), so failures are reproducible. */
 export function patternBytes(size: number, seed = 1): Uint8Array {
   const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
   let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
+  let i = 0;
+  for (; i + 4 <= size; i += 4) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    out[i] = x & 0xff;
+    view.setUint32(i, x >>> 0, true);
   }
+  for (; i < size; i++) out[i] = (i * 31 + seed) & 0xff;
   return out;
 }
 
-/** A stream that yields `bytes` in chunks of `chunkSize`. */
-export function chunkedStream(bytes: Uint8Array, chunkSize: number): ReadableStream<Uint8Array> {
+/** A pull-based stream that yields `bytes` in chunks of `chunkSize`. */
+export function chunkedStream(
+  bytes: Uint8Array,
+  chunkSize = 16 * 1024,
+): ReadableStream<Uint8Array> {
   let offset = 0;
   return new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -31,7 +37,7 @@ export function chunkedStream(bytes: Uint8Array, chunkSize: number): ReadableStr
       controller.enqueue(bytes.slice(offset, offset + chunkSize));
       offset += chunkSize;
     },
-  });
+  }, { highWaterMark: 0 });
 }
 
 /** Collects an async iterable into an array. */

@@ -10,6 +10,8 @@ import { ContainerClient } from "@azure/storage-blob";
 import { type Azurite, randomContainerName, startAzurite } from "../_azurite.ts";
 import { AzureBackend, type AzureBackendOptions } from "../../azure.ts";
 
+export { chunkedStream, patternBytes } from "../../src/conformance/_helpers.ts";
+
 /** One test file's Azure environment. */
 export interface AzureEnv {
   /** The running Azurite. */
@@ -68,22 +70,6 @@ export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Deterministic pseudo-random bytes (xorshift), fast to generate. */
-export function patternBytes(size: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  const view = new DataView(out.buffer);
-  let i = 0;
-  for (; i + 4 <= size; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    view.setUint32(i, x >>> 0, true);
-  }
-  for (; i < size; i++) out[i] = (i * 31 + seed) & 0xff;
-  return out;
-}
-
 /** Reads a whole stream, hashing it; returns the byte count and hash. */
 export async function hashStream(
   stream: ReadableStream<Uint8Array>,
@@ -98,24 +84,6 @@ export async function hashStream(
     size += value.byteLength;
   }
   return { size, sha256: hash.digest("hex") };
-}
-
-/** A pull-based stream over `bytes` in chunks of `chunkSize`. */
-export function chunkedStream(
-  bytes: Uint8Array,
-  chunkSize = 16 * 1024,
-): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (offset >= bytes.byteLength) {
-        controller.close();
-        return;
-      }
-      controller.enqueue(bytes.slice(offset, offset + chunkSize));
-      offset += chunkSize;
-    },
-  }, { highWaterMark: 0 });
 }
 
 /** Options of the before/after hooks: starting Azurite on a busy machine can take a while. */

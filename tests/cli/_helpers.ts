@@ -9,6 +9,7 @@ import process from "node:process";
 import { MemoryBackend, Registry } from "../../mod.ts";
 import type { Backend } from "../../mod.ts";
 import { type CliOutput, runCli, type StoreSource } from "../../src/cli/commands.ts";
+import { patternBytes } from "../../src/conformance/_helpers.ts";
 
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
@@ -115,15 +116,7 @@ export function fixtureRegistry(root: string): Registry {
 
 /** Bytes `size` long from a fast deterministic generator. */
 export function randomBytes(size: number, seed = 7): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return patternBytes(size, seed);
 }
 
 /** Chunks of `bytes` as an async iterable (stdin stand-in). */
