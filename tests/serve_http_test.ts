@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type Backend, type BackendReadOptions, MemoryBackend, Store } from "../mod.ts";
 import { LocalBackend } from "../local.ts";
+import { type AzureEnv, setupAzure } from "./azure/_setup.ts";
 import { serve, type Served } from "../examples/serve.ts";
 import { patternBytes, sameBytes } from "../src/conformance/_helpers.ts";
 
@@ -33,8 +34,9 @@ interface ReadRecord {
 function tracked(inner: Backend): { backend: Backend; reads: ReadRecord[] } {
   const reads: ReadRecord[] = [];
   const backend = new Proxy(inner, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+    get(target, property) {
+      // The target as receiver: getters may read the backend's private fields.
+      const value = Reflect.get(target, property);
       if (property !== "read") return typeof value === "function" ? value.bind(target) : value;
       return async (key: string, options: BackendReadOptions) => {
         const record: ReadRecord = {
@@ -100,7 +102,7 @@ async function readSome(response: Response, limit: number): Promise<Uint8Array> 
   return out.subarray(0, filled);
 }
 
-const kinds = ["memory", "local"] as const;
+const kinds = ["memory", "local", "azure"] as const;
 
 for (const kind of kinds) {
   describe(`serveFile over HTTP (${kind})`, () => {
@@ -117,13 +119,18 @@ for (const kind of kinds) {
       assert.equal(response.headers.get("content-length"), String(expected));
     };
 
+    let azure: AzureEnv | undefined;
+
     before(async () => {
       let inner: Backend;
       if (kind === "memory") {
         inner = new MemoryBackend();
-      } else {
+      } else if (kind === "local") {
         tmp = await fs.mkdtemp(path.join(os.tmpdir(), "rs-serve-"));
         inner = new LocalBackend({ root: tmp });
+      } else {
+        azure = await setupAzure();
+        inner = azure.backend({ hns: false });
       }
       const t = tracked(inner);
       reads = t.reads;
@@ -137,6 +144,7 @@ for (const kind of kinds) {
     after(async () => {
       await served.close();
       if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+      await azure?.close();
     });
 
     test("a video player's Range requests get 206 with the right bytes", async () => {
