@@ -141,6 +141,10 @@ export function mapAzureError(error: unknown, scope: ErrorScope = {}): unknown {
     return new NotFoundError(code === "BlobNotFound" ? "File not found" : "Not found", context);
   }
   if (status === 409) {
+    if (code === "PathConflict") {
+      // Hierarchical namespace: a directory is at the path, or a file is above it.
+      return new InvalidPathError("A folder or a file is in the way of the path", context);
+    }
     if (code !== undefined && ALREADY_EXISTS_CODES.has(code)) {
       return new AlreadyExistsError("File already exists", context);
     }

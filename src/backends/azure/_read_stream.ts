@@ -6,7 +6,11 @@
  */
 
 import type { BlobClient, BlobDownloadResponseParsed } from "@azure/storage-blob";
-import { BackendUnavailableError, PreconditionFailedError } from "../../errors.ts";
+import {
+  BackendUnavailableError,
+  InvalidPathError,
+  PreconditionFailedError,
+} from "../../errors.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
 
 /** How to open and resume one read. */
@@ -25,6 +29,25 @@ export interface BlobReadOptions {
   resumeDelayMs(attempt: number): number;
   /** Maps an error raised while the stream is consumed. */
   mapError(error: unknown): unknown;
+  /** Reject with `InvalidPathError` when the blob is an HNS directory (`hdi_isfolder=true`). */
+  rejectFolder?: boolean;
+}
+
+function checkNotFolder(
+  options: BlobReadOptions,
+  metadata: Record<string, string> | undefined,
+  body?: Body,
+): void {
+  if (!options.rejectFolder) return;
+  for (const [name, value] of Object.entries(metadata ?? {})) {
+    if (name.toLowerCase() === "hdi_isfolder" && value.toLowerCase() === "true") {
+      body?.destroy?.();
+      throw new InvalidPathError("Path is a folder, not a file", {
+        path: options.key,
+        backend: BACKEND,
+      });
+    }
+  }
 }
 
 type Body = AsyncIterable<unknown> & { destroy?(error?: Error): void };
@@ -82,16 +105,24 @@ export async function openBlobReadStream(
 ): Promise<ReadableStream<Uint8Array>> {
   const { key, offset, length, signal } = options;
   if (length === 0) {
-    await blob.getProperties({ abortSignal: signal });
+    const properties = await blob.getProperties({ abortSignal: signal });
+    checkNotFolder(options, properties.metadata);
     return emptyStream();
   }
   let first: BlobDownloadResponseParsed;
   try {
     first = await blob.download(offset, length, { abortSignal: signal, maxRetryRequests: 0 });
   } catch (error) {
-    if (statusOf(error) === 416) return emptyStream(); // offset at or past the end
+    if (statusOf(error) === 416) {
+      // offset at or past the end
+      if (options.rejectFolder) {
+        checkNotFolder(options, (await blob.getProperties({ abortSignal: signal })).metadata);
+      }
+      return emptyStream();
+    }
     throw error;
   }
+  checkNotFolder(options, first.metadata, first.readableStreamBody as unknown as Body);
   const expected = first.contentLength ??
     (offset === 0 ? parseTotal(first.contentRange) : undefined);
   const etag = first.etag;

@@ -15,6 +15,7 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
@@ -39,9 +40,11 @@ import {
   statusOf,
 } from "./_errors.ts";
 import { FlatNamespace, lowerCaseKeys } from "./_flat.ts";
+import { HnsNamespace, isFolderMetadata, TEMP_PREFIX } from "./_hns.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { openBlobReadStream } from "./_read_stream.ts";
 import { uploadStream } from "./_upload.ts";
+import { canSign, signBlobUrl } from "./_sas.ts";
 
 export type { AzureBackendOptions, AzureRetryOptions, TokenCredentialLike } from "./_options.ts";
 
@@ -87,6 +90,12 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
  * The constructor does no network I/O; with `hns: "auto"` the account is
  * probed once, on first use.
  *
+ * On an ADLS Gen2 account (hierarchical namespace: `hns: true`, or `"auto"`
+ * once probed) folders are real directories: `move` is one atomic rename,
+ * a recursive `deleteFolder` is one request, `writeAtomic` uploads beside
+ * the target and renames onto it, and the capabilities gain `atomic_move`
+ * and `directories`.
+ *
  * Secrets (account key, SAS token, connection string) are kept private and
  * never appear in messages, `String()`, `JSON.stringify` or inspect output.
  *
@@ -109,8 +118,23 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
 export class AzureBackend implements Backend {
   /** Backend type name. */
   readonly name = "azure";
-  /** Every capability except `atomic_move` and `directories` (flat namespace). */
-  readonly capabilities: Capabilities = FLAT_CAPABILITIES;
+  /** Capabilities before the namespace is known (and on a flat namespace). */
+  readonly #baseCapabilities: Capabilities;
+  #hnsCapabilities: Capabilities | undefined;
+
+  /**
+   * What this backend can do. On a flat namespace (and with `hns: "auto"`
+   * until the first operation has probed the account) every capability except
+   * `atomic_move` and `directories`; on an ADLS Gen2 hierarchical namespace
+   * those two as well.
+   *
+   * @returns The capabilities.
+   */
+  get capabilities(): Capabilities {
+    if (this.#kind !== "hns") return this.#baseCapabilities;
+    this.#hnsCapabilities ??= this.#baseCapabilities.with("atomic_move", "directories");
+    return this.#hnsCapabilities;
+  }
 
   readonly #clients: AzureClients;
   readonly #hns: "auto" | boolean;
@@ -121,7 +145,10 @@ export class AzureBackend implements Backend {
   readonly #maxRetryDelayMs: number;
   readonly #context: AzureContext;
   readonly #flat: FlatNamespace;
+  #hnsImpl: HnsNamespace | undefined;
   #namespace: Promise<Namespace> | undefined;
+  /** The namespace kind once known (from `hns: true/false`, or after the `"auto"` probe). */
+  #kind: "flat" | "hns" | undefined;
   #closed = false;
 
   /**
@@ -135,7 +162,11 @@ export class AzureBackend implements Backend {
   constructor(options: AzureBackendOptions) {
     const parsed = parseAzureOptions(options, "options");
     this.#clients = new AzureClients(parsed);
+    this.#baseCapabilities = canSign(this.#clients.authKind)
+      ? FLAT_CAPABILITIES
+      : FLAT_CAPABILITIES.without("signed_url");
     this.#hns = parsed.hns ?? "auto";
+    this.#kind = this.#hns === "auto" ? undefined : this.#hns ? "hns" : "flat";
     this.#blockSize = parsed.blockSize ?? DEFAULT_BLOCK_SIZE;
     this.#concurrency = parsed.concurrency ?? DEFAULT_CONCURRENCY;
     this.#maxResumes = parsed.retry?.maxResumes ?? RETRY_DEFAULTS.maxResumes;
@@ -179,7 +210,9 @@ export class AzureBackend implements Backend {
         if (this.#hns === true) return this.#hnsNamespace();
         try {
           const info = await this.#clients.containerClient.getAccountInfo();
-          return info.isHierarchicalNamespaceEnabled ? this.#hnsNamespace() : this.#flat;
+          if (info.isHierarchicalNamespaceEnabled) return this.#hnsNamespace();
+          this.#kind = "flat";
+          return this.#flat;
         } catch (error) {
           throw this.#map(error, {});
         }
@@ -192,13 +225,11 @@ export class AzureBackend implements Backend {
     return raceSignal(this.#namespace, signal);
   }
 
-  /**
-   * The hierarchical-namespace implementation. HNS-specific operations are a
-   * later step; until then an HNS account is served by the Blob API paths,
-   * which HNS accounts accept too.
-   */
+  /** The hierarchical-namespace implementation (DFS API for folders and renames). */
   #hnsNamespace(): Namespace {
-    return this.#flat;
+    this.#hnsImpl ??= new HnsNamespace(this.#context, () => this.#clients.fileSystem);
+    this.#kind = "hns";
+    return this.#hnsImpl;
   }
 
   /** Maps a file method's error; on a 404, probes whether the key is a folder. */
@@ -250,6 +281,7 @@ export class AzureBackend implements Backend {
         maxResumes: this.#maxResumes,
         resumeDelayMs: this.#resumeDelay,
         mapError: (error) => this.#map(error, { key, signal }),
+        rejectFolder: namespace.kind === "hns",
       });
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal);
@@ -265,6 +297,10 @@ export class AzureBackend implements Backend {
    * @param body The content.
    * @param options `overwrite` (false sends `If-None-Match: *`), `ifMatch`, `size`,
    *   `contentType` (default: guessed from the key), `metadata`, `signal`.
+   * With `atomic` on a hierarchical namespace, the content is uploaded to a
+   * temporary file beside the target (`.~tmp.<name>.<hex>`, never listed)
+   * and renamed onto it in one step; the temporary file is deleted on failure.
+   *
    * @returns Size and ETag.
    * @throws {AlreadyExistsError} When create-only and the blob exists (also when a concurrent writer won).
    * @throws {PreconditionFailedError} When `ifMatch` does not match.
@@ -275,11 +311,15 @@ export class AzureBackend implements Backend {
     options: BackendWriteOptions,
   ): Promise<BackendWriteResult> {
     const { signal } = options;
+    let namespace: Namespace;
     try {
-      await this.#resolveNamespace(signal, key);
+      namespace = await this.#resolveNamespace(signal, key);
     } catch (error) {
       await body.cancel(error).catch(() => {});
       throw error;
+    }
+    if (options.atomic && namespace instanceof HnsNamespace) {
+      return await this.#writeViaRename(namespace, key, body, options);
     }
     try {
       return await uploadStream(this.#clients.containerClient.getBlockBlobClient(key), body, {
@@ -298,6 +338,51 @@ export class AzureBackend implements Backend {
     }
   }
 
+  /** `writeAtomic` on HNS: upload to a temporary file, then one atomic rename onto `key`. */
+  async #writeViaRename(
+    hns: HnsNamespace,
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    options: BackendWriteOptions,
+  ): Promise<BackendWriteResult> {
+    const { signal } = options;
+    const slash = key.lastIndexOf("/");
+    const random = crypto.getRandomValues(new Uint8Array(8));
+    const hex = Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
+    const temp = `${key.slice(0, slash + 1)}${TEMP_PREFIX}${key.slice(slash + 1)}.${hex}`;
+    const discard = () =>
+      this.#clients.containerClient.getBlobClient(temp).deleteIfExists().then(
+        () => {},
+        () => {},
+      );
+    let result: BackendWriteResult;
+    try {
+      result = await uploadStream(this.#clients.containerClient.getBlockBlobClient(temp), body, {
+        key: temp,
+        size: options.size,
+        blockSize: this.#blockSize,
+        concurrency: this.#concurrency,
+        contentType: options.contentType ?? guessContentType(key),
+        metadata: options.metadata,
+        overwrite: false,
+        signal,
+      });
+    } catch (error) {
+      await discard();
+      throw this.#map(error, { key, signal });
+    }
+    try {
+      await hns.rename(temp, key, {
+        overwrite: options.overwrite,
+        ifMatch: options.ifMatch,
+      }, signal);
+    } catch (error) {
+      await discard();
+      throw error;
+    }
+    return result;
+  }
+
   /**
    * Deletes one blob (and its snapshots).
    *
@@ -309,11 +394,33 @@ export class AzureBackend implements Backend {
   async delete(key: string, options: SignalOptions): Promise<void> {
     const { signal } = options;
     const namespace = await this.#resolveNamespace(signal, key);
+    const blob = this.#clients.containerClient.getBlobClient(key);
+    if (namespace.kind === "hns") {
+      // A Delete Blob would also remove an empty directory: check the type,
+      // then delete only what was checked (pinned to its ETag).
+      for (let attempt = 1;; attempt++) {
+        let etag: string | undefined;
+        try {
+          const p = await blob.getProperties({ abortSignal: signal });
+          if (isFolderMetadata(p.metadata)) throw missingFile(key, true);
+          etag = p.etag;
+        } catch (error) {
+          throw await this.#fileError(error, key, namespace, signal);
+        }
+        try {
+          await blob.delete({
+            abortSignal: signal,
+            conditions: etag === undefined ? undefined : { ifMatch: etag },
+          });
+          return;
+        } catch (error) {
+          if (statusOf(error) === 412 && attempt < 3 && !signal?.aborted) continue;
+          throw await this.#fileError(error, key, namespace, signal);
+        }
+      }
+    }
     try {
-      await this.#clients.containerClient.getBlobClient(key).delete({
-        abortSignal: signal,
-        deleteSnapshots: "include",
-      });
+      await blob.delete({ abortSignal: signal, deleteSnapshots: "include" });
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal);
     }
@@ -350,6 +457,7 @@ export class AzureBackend implements Backend {
       const p = await this.#clients.containerClient.getBlobClient(key).getProperties({
         abortSignal: signal,
       });
+      if (namespace.kind === "hns" && isFolderMetadata(p.metadata)) throw missingFile(key, true);
       const info: BackendFileInfo = {
         key,
         size: p.contentLength ?? 0,
@@ -483,6 +591,25 @@ export class AzureBackend implements Backend {
   }
 
   // ---- native ---------------------------------------------------------------
+
+  /**
+   * A time-limited URL for one blob: a blob-scoped service SAS signed with the
+   * account key, or a user delegation SAS with a token credential (never an
+   * account SAS). Not available with SAS-token or anonymous credentials.
+   *
+   * @param key Blob key.
+   * @param options `expiresIn` seconds, `permissions`, `contentType`, `contentDisposition`.
+   * @returns The signed URL.
+   * @throws {CapabilityNotSupportedError} When the credentials cannot sign.
+   */
+  async signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
+    this.#check(options.signal);
+    try {
+      return await signBlobUrl(this.#clients, key, options);
+    } catch (error) {
+      throw this.#map(error, { key, signal: options.signal });
+    }
+  }
 
   /**
    * Converts a native path to a key: strips a leading `<container>/`, and
