@@ -12,6 +12,7 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
@@ -19,9 +20,15 @@ import type {
 } from "./backend.ts";
 import type { Capabilities } from "./capabilities.ts";
 import { type RegistryConfig, validateConfig } from "./config.ts";
-import { BackendUnavailableError, InvalidConfigError, RemoteStoreError } from "./errors.ts";
+import {
+  BackendUnavailableError,
+  CapabilityNotSupportedError,
+  InvalidConfigError,
+  RemoteStoreError,
+} from "./errors.ts";
 import { Store } from "./store.ts";
 import { BACKEND_TYPES } from "./_backend_types.ts";
+import { LOAD_BACKEND } from "./_lazy.ts";
 import { snapshot } from "./_options.ts";
 
 /**
@@ -44,6 +51,10 @@ class LazyBackend implements Backend {
 
   get capabilities(): Capabilities {
     return this.#backend?.capabilities ?? BACKEND_TYPES[this.#type]!.capabilities;
+  }
+
+  [LOAD_BACKEND](): Promise<Backend> {
+    return this.load();
   }
 
   load(): Promise<Backend> {
@@ -106,6 +117,13 @@ class LazyBackend implements Backend {
   }
   async move(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
     return (await this.load()).move(src, dst, options);
+  }
+  async signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
+    const backend = await this.load();
+    if (!backend.signedUrl) {
+      throw new CapabilityNotSupportedError("signed_url", { path: key, backend: this.name });
+    }
+    return backend.signedUrl(key, options);
   }
   toKey(nativePath: string): string {
     return this.#loaded().toKey(nativePath);

@@ -14,6 +14,7 @@ import {
   NotFoundError,
   RemoteStoreError,
 } from "./errors.ts";
+import { loadBackend } from "./_lazy.ts";
 import { globToRegExp, hasWildcard, segmentToRegExp } from "./_glob.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
 import { collectBytes, mapStream, toContentStream } from "./_streams.ts";
@@ -201,6 +202,7 @@ export class Store {
     body: () => Promise<T>,
   ): Promise<T> {
     try {
+      await loadBackend(this.#backend);
       for (const capability of capabilities) this.#require(capability, path);
       signal?.throwIfAborted();
       return await body();
@@ -782,6 +784,7 @@ export class Store {
   ): AsyncIterable<T> {
     const run = async function* (self: Store): AsyncGenerator<T> {
       try {
+        await loadBackend(self.#backend);
         self.#require("list", path);
         signal?.throwIfAborted();
         yield* body(self);
