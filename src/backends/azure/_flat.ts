@@ -11,6 +11,7 @@ import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import { DirectoryNotEmptyError, InvalidPathError, NotFoundError } from "../../errors.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
+import { sortByKey } from "./_namespace.ts";
 import { runPool } from "./_pool.ts";
 
 /** Most sub-requests in one Blob Batch request (service limit). */
@@ -122,13 +123,7 @@ export class FlatNamespace implements Namespace {
         const folderKey = folder.name.replace(/\/$/, "");
         if (isCleanKey(folderKey)) entries.push({ kind: "folder", key: folderKey });
       }
-      if (!recursive) {
-        entries.sort((a, b) => {
-          const ka = a.kind === "file" ? a.info.key : a.key;
-          const kb = b.kind === "file" ? b.info.key : b.key;
-          return ka < kb ? -1 : ka > kb ? 1 : 0;
-        });
-      }
+      if (!recursive) sortByKey(entries);
       yield* entries;
     }
   }

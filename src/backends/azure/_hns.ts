@@ -21,6 +21,7 @@ import {
 import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
 import { isCleanKey } from "./_flat.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
+import { sortByKey } from "./_namespace.ts";
 import { runPool } from "./_pool.ts";
 
 /** Prefix of the temporary files of `writeAtomic` (never listed). */
@@ -134,13 +135,7 @@ export class HnsNamespace implements Namespace {
           entries.push({ kind: "file", info: pathInfo({ ...path, name }) });
         }
       }
-      if (!recursive) {
-        entries.sort((a, b) => {
-          const ka = a.kind === "file" ? a.info.key : a.key;
-          const kb = b.kind === "file" ? b.info.key : b.key;
-          return ka < kb ? -1 : ka > kb ? 1 : 0;
-        });
-      }
+      if (!recursive) sortByKey(entries);
       yield* entries;
     }
   }

@@ -46,3 +46,9 @@ export interface Namespace {
     copy: () => Promise<string | undefined>,
   ): Promise<void>;
 }
+
+/** Sorts one listing page by key, files and folders together (non-recursive listings). */
+export function sortByKey(entries: BackendEntry[]): void {
+  const keyOf = (entry: BackendEntry) => (entry.kind === "file" ? entry.info.key : entry.key);
+  entries.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+}
