@@ -68,6 +68,8 @@ interface Options {
   blockSize: number;
   concurrency: number;
   out: string;
+  /** Cases to run (`upload`, `download`, `list`, `small`); all when empty. */
+  only: Set<string>;
 }
 
 const USAGE =
@@ -77,7 +79,8 @@ const USAGE =
   --peers=none   skip opendal, unstorage and Flystorage (default: all)
   --reps=N       repetitions per comparison (default and minimum 3)
   --chunk=KiB    size of the generated upload chunks, 64 to 1024 (default 256)
-  --out=FILE     results file (default bench/results.json; runs are merged by runtime and mode)`;
+  --out=FILE     results file (default bench/results.json; runs are merged by runtime and mode)
+  --only=LIST    comma-separated cases to run: upload, download, list, small (default: all)`;
 
 function parseOptions(argv: string[]): Options {
   const flags = new Map<string, string>();
@@ -87,7 +90,7 @@ function parseOptions(argv: string[]): Options {
     flags.set(match[1]!, match[2] ?? "true");
   }
   for (const name of flags.keys()) {
-    if (!["quick", "large", "peers", "reps", "chunk", "out", "help"].includes(name)) {
+    if (!["quick", "large", "peers", "reps", "chunk", "out", "only", "help"].includes(name)) {
       throw new Error(`Unknown flag --${name}\n${USAGE}`);
     }
   }
@@ -106,8 +109,15 @@ function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(chunkKiB) || chunkKiB < 64 || chunkKiB > 1024) {
     throw new Error("--chunk must be 64 to 1024 (KiB)");
   }
+  const only = new Set((flags.get("only") ?? "").split(",").filter((x) => x !== ""));
+  for (const name of only) {
+    if (!["upload", "download", "list", "small"].includes(name)) {
+      throw new Error(`--only takes upload, download, list and small, not "${name}"`);
+    }
+  }
   return {
     quick,
+    only,
     large: flags.has("large"),
     peers: peersFlag,
     reps,
@@ -122,6 +132,11 @@ function parseOptions(argv: string[]): Options {
     concurrency: 4,
     out: flags.get("out") ?? fileURLToPath(new URL("./results.json", import.meta.url)),
   };
+}
+
+/** Whether `--only` selects the case (no `--only` runs them all). */
+function runs(opts: Options, name: string): boolean {
+  return opts.only.size === 0 || opts.only.has(name);
 }
 
 // ---- measurements ---------------------------------------------------------------
@@ -275,21 +290,24 @@ async function streamCases(
     await deleteQuietly(admin, `warm-${c.id}.bin`);
   }
 
-  console.log(`(a) streamed upload of ${formatBytes(size)}, ${reps} repetitions`);
-  out.push(
-    ...(await compare(
-      "upload",
-      "MiB/s",
-      contenders.map((c) => ({
-        id: c.id,
-        label: c.label,
-        notes: c.notes,
-        run: (rep) => timed(size, mibPerSecond, () => c.upload(`up-${c.id}-${rep}.bin`, size)),
-        after: (rep) => deleteQuietly(admin, `up-${c.id}-${rep}.bin`),
-      })),
-      reps,
-    )),
-  );
+  if (runs(opts, "upload")) {
+    console.log(`(a) streamed upload of ${formatBytes(size)}, ${reps} repetitions`);
+    out.push(
+      ...(await compare(
+        "upload",
+        "MiB/s",
+        contenders.map((c) => ({
+          id: c.id,
+          label: c.label,
+          notes: c.notes,
+          run: (rep) => timed(size, mibPerSecond, () => c.upload(`up-${c.id}-${rep}.bin`, size)),
+          after: (rep) => deleteQuietly(admin, `up-${c.id}-${rep}.bin`),
+        })),
+        reps,
+      )),
+    );
+  }
+  if (!runs(opts, "download")) return out;
 
   console.log(
     `(b) streamed download of ${formatBytes(size)} into a null sink, ${reps} repetitions`,
@@ -714,7 +732,9 @@ function writeResults(path: string, key: string, run: Record<string, unknown>): 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const runtime = runtimeInfo();
-  const mode = opts.large ? (opts.quick ? "large-quick" : "large") : opts.quick ? "quick" : "full";
+  const base = opts.large ? (opts.quick ? "large-quick" : "large") : opts.quick ? "quick" : "full";
+  // Partial runs get their own results entry, so they never replace a full one.
+  const mode = opts.only.size > 0 ? `${base}-only-${[...opts.only].join("+")}` : base;
   console.log(
     `--runtime ${runtime.name} ${runtime.version}${runtime.v8 ? ` (V8 ${runtime.v8})` : ""}; ` +
       `mode ${mode}; peers ${opts.peers}; chunk ${formatBytes(opts.chunkSize)}; ` +
@@ -764,9 +784,11 @@ async function main(): Promise<void> {
         unavailable = loaded.unavailable;
         for (const u of unavailable) console.log(`peer ${u.id} unavailable: ${u.reason}`);
       }
-      measurements.push(...(await streamCases(env, opts, admin, contenders)));
-      measurements.push(...(await listCase(env, opts, admin)));
-      measurements.push(...(await smallCase(env, opts)));
+      if (runs(opts, "upload") || runs(opts, "download")) {
+        measurements.push(...(await streamCases(env, opts, admin, contenders)));
+      }
+      if (runs(opts, "list")) measurements.push(...(await listCase(env, opts, admin)));
+      if (runs(opts, "small")) measurements.push(...(await smallCase(env, opts)));
     }
   } finally {
     for (const c of contenders) await c.close().catch(() => {});
