@@ -22,7 +22,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { createServer, type Server } from "node:http";
-import { MemoryBackend, RemoteStoreError, Store } from "../../mod.ts";
+import { InvalidPathError, MemoryBackend, RemoteStoreError, Store } from "../../mod.ts";
 import { LocalBackend } from "../../local.ts";
 import { AzureBackend } from "../../azure.ts";
 import { type AzureEnv, setupAzure } from "../azure/_setup.ts";
@@ -426,7 +426,7 @@ describe("bad paths: azure", () => {
     },
   );
 
-  test("azure: names over Azure's limits (stub answering 400 OutOfRangeInput, as Azure does) come back as RemoteStoreError", async () => {
+  test("azure: names over Azure's limits (stub answering 400 OutOfRangeInput, as Azure does) come back as InvalidPathError", async () => {
     // Azurite does not enforce the 1024-character name limit (Azure/Azurite#398);
     // real Azure answers 400 OutOfRangeInput. A stub plays that part.
     const requests: string[] = [];
@@ -472,7 +472,7 @@ describe("bad paths: azure", () => {
             problems.push(`${op}: succeeded against a 400`);
           } catch (error) {
             classes.push(`${op}: ${(error as Error).constructor.name}`);
-            if (!(error instanceof RemoteStoreError) || isWrappedCrash(error)) {
+            if (!(error instanceof InvalidPathError) || isWrappedCrash(error)) {
               problems.push(`${op}: ${describeError(error)}`);
             }
           }

@@ -77,6 +77,15 @@ const UNAVAILABLE_409_CODES = new Set([
 
 const INVALID_PATH_CODES = new Set(["InvalidResourceName", "InvalidUri", "InvalidUriPath"]);
 
+/** Azure's limits on blob names: longer names are answered with 400 `OutOfRangeInput`. */
+const MAX_NAME_LENGTH = 1024;
+const MAX_NAME_SEGMENTS = 254;
+
+function isOverlongName(key: string | undefined): boolean {
+  return key !== undefined &&
+    (key.length > MAX_NAME_LENGTH || key.split("/").length > MAX_NAME_SEGMENTS);
+}
+
 const CREDENTIAL_ERROR_NAMES = new Set([
   "CredentialUnavailableError",
   "AuthenticationError",
@@ -118,6 +127,8 @@ function describeStatus(status: number | undefined, code: string | undefined): s
  * - 404: `NotFoundError`; 409 "already exists" codes: `AlreadyExistsError`;
  * - 412: `PreconditionFailedError` (`AlreadyExistsError` for a create-only write);
  * - 401/403 and credential failures: `PermissionDeniedError`;
+ * - 400 for a bad name (`InvalidResourceName`, ..., or `OutOfRangeInput` for a
+ *   name over Azure's length or segment limits): `InvalidPathError`;
  * - 429, 5xx, network failures and everything else: `BackendUnavailableError`.
  *
  * The native error is kept as `cause`, with secrets removed from its text.
@@ -172,6 +183,13 @@ export function mapAzureError(error: unknown, scope: ErrorScope = {}): unknown {
   }
   if (status === 400 && code !== undefined && INVALID_PATH_CODES.has(code)) {
     return new InvalidPathError(`Azure rejected the name (${code})`, context);
+  }
+  if (status === 400 && code === "OutOfRangeInput" && isOverlongName(scope.key)) {
+    return new InvalidPathError(
+      `Azure rejected the name (${code}): names are at most ${MAX_NAME_LENGTH} characters ` +
+        `in at most ${MAX_NAME_SEGMENTS} segments`,
+      context,
+    );
   }
   if (name !== undefined && CREDENTIAL_ERROR_NAMES.has(name)) {
     return new PermissionDeniedError("The credential could not get an access token", context);
