@@ -93,7 +93,10 @@ describe("Registry", () => {
     const secret = "s3cr3t-account-key";
     const registry = new Registry({
       backends: {
-        az: { type: "azure", options: { container: "cont", accountName: "a", accountKey: secret } },
+        az: {
+          type: "azure",
+          options: { container: "cont", accountName: "acct", accountKey: secret },
+        },
       },
       stores: { s: { backend: "az" } },
     });

@@ -21,8 +21,8 @@ import {
 } from "@azure/storage-file-datalake";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
-import { InvalidConfigError } from "../../errors.ts";
 import type { AzureBackendOptions } from "./_options.ts";
+import { type Auth, type Endpoints, resolveAccount } from "./_endpoints.ts";
 
 /** Default retry settings (documented on `AzureRetryOptions`). */
 export const RETRY_DEFAULTS = {
@@ -31,134 +31,6 @@ export const RETRY_DEFAULTS = {
   maxRetryDelayMs: 30_000,
   maxResumes: 5,
 } as const;
-
-interface Auth {
-  kind: "key" | "sas" | "token" | "default" | "anonymous";
-  accountName?: string;
-  accountKey?: string;
-  sasToken?: string;
-  credential?: TokenCredential;
-}
-
-interface Endpoints {
-  blobUrl: string;
-  dfsUrl: string;
-}
-
-function invalid(keyPath: string, reason: string): InvalidConfigError {
-  return new InvalidConfigError(`"${keyPath}" ${reason}`);
-}
-
-/**
- * Splits a connection string into its `Key=Value` parts (keys lowercased).
- * Values may contain `=` (base64 keys, SAS tokens).
- */
-function parseConnectionString(text: string): Map<string, string> {
-  const parts = new Map<string, string>();
-  for (const segment of text.split(";")) {
-    const trimmed = segment.trim();
-    if (trimmed === "") continue;
-    const eq = trimmed.indexOf("=");
-    if (eq <= 0) throw invalid("options.connectionString", "is malformed");
-    parts.set(trimmed.slice(0, eq).trim().toLowerCase(), trimmed.slice(eq + 1).trim());
-  }
-  return parts;
-}
-
-const DEV_ACCOUNT = "devstoreaccount1";
-const DEV_KEY =
-  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
-function trimUrl(url: string): string {
-  return url.replace(/\/+$/, "");
-}
-
-/** `https://acct.blob.core.windows.net` ↔ `https://acct.dfs.core.windows.net`; IP-style URLs stay. */
-export function deriveDfsUrl(blobUrl: string): string {
-  const url = new URL(blobUrl);
-  const labels = url.hostname.split(".");
-  const index = labels.indexOf("blob");
-  if (index > 0) {
-    labels[index] = "dfs";
-    url.hostname = labels.join(".");
-  }
-  return trimUrl(url.toString());
-}
-
-function checkEndpoint(keyPath: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid(keyPath, "must be an absolute http(s) URL");
-  }
-  if (url.search !== "" || url.hash !== "") {
-    throw invalid(keyPath, "must not carry a query string; pass a SAS token as sasToken");
-  }
-  return trimUrl(url.toString());
-}
-
-function resolve(options: AzureBackendOptions): { auth: Auth; endpoints: Endpoints } {
-  if (options.connectionString !== undefined) {
-    const parts = parseConnectionString(options.connectionString);
-    if (parts.get("usedevelopmentstorage")?.toLowerCase() === "true") {
-      const proxy = parts.get("developmentstorageproxyuri");
-      const blobUrl = proxy
-        ? `${trimUrl(proxy)}:10000/${DEV_ACCOUNT}`
-        : `http://127.0.0.1:10000/${DEV_ACCOUNT}`;
-      return {
-        auth: { kind: "key", accountName: DEV_ACCOUNT, accountKey: DEV_KEY },
-        endpoints: { blobUrl, dfsUrl: options.dfsUrl ?? blobUrl },
-      };
-    }
-    const accountName = parts.get("accountname");
-    const accountKey = parts.get("accountkey");
-    const sas = parts.get("sharedaccesssignature");
-    let blobUrl = parts.get("blobendpoint");
-    if (blobUrl === undefined) {
-      if (accountName === undefined) {
-        throw invalid("options.connectionString", "needs AccountName or BlobEndpoint");
-      }
-      const protocol = parts.get("defaultendpointsprotocol") ?? "https";
-      const suffix = parts.get("endpointsuffix") ?? "core.windows.net";
-      blobUrl = `${protocol}://${accountName}.blob.${suffix}`;
-    }
-    blobUrl = checkEndpoint("options.connectionString", blobUrl);
-    const dfsUrl = options.dfsUrl ?? deriveDfsUrl(blobUrl);
-    let auth: Auth;
-    if (accountKey !== undefined && accountKey !== "") {
-      if (accountName === undefined) {
-        throw invalid("options.connectionString", "needs AccountName with AccountKey");
-      }
-      auth = { kind: "key", accountName, accountKey };
-    } else if (sas !== undefined && sas !== "") {
-      auth = { kind: "sas", sasToken: sas.replace(/^\?/, "") };
-    } else {
-      auth = { kind: "anonymous" };
-    }
-    return { auth, endpoints: { blobUrl, dfsUrl } };
-  }
-  const blobUrl = options.accountUrl !== undefined
-    ? checkEndpoint("options.accountUrl", options.accountUrl)
-    : `https://${options.accountName}.blob.core.windows.net`;
-  if (options.accountUrl === undefined && !/^[a-z0-9]{3,24}$/.test(options.accountName ?? "")) {
-    throw invalid("options.accountName", "must be 3 to 24 lowercase letters and digits");
-  }
-  const dfsUrl = options.dfsUrl !== undefined
-    ? checkEndpoint("options.dfsUrl", options.dfsUrl)
-    : deriveDfsUrl(blobUrl);
-  let auth: Auth;
-  if (options.accountKey !== undefined) {
-    auth = { kind: "key", accountName: options.accountName, accountKey: options.accountKey };
-  } else if (options.sasToken !== undefined) {
-    auth = { kind: "sas", sasToken: options.sasToken };
-  } else if (options.credential !== undefined) {
-    auth = { kind: "token", credential: options.credential as TokenCredential };
-  } else {
-    auth = { kind: "default" };
-  }
-  return { auth, endpoints: { blobUrl, dfsUrl } };
-}
 
 function withSas(url: string, sas: string | undefined): string {
   return sas ? `${url}?${sas}` : url;
@@ -189,7 +61,7 @@ export class AzureClients {
    * @throws {InvalidConfigError} For an endpoint or connection string that cannot be used.
    */
   constructor(options: AzureBackendOptions) {
-    const { auth, endpoints } = resolve(options);
+    const { auth, endpoints } = resolveAccount(options);
     this.#auth = auth;
     this.#endpoints = endpoints;
     this.#container = options.container;
@@ -250,7 +122,7 @@ export class AzureClients {
   }
 
   #tokenCredential(): TokenCredential | undefined {
-    if (this.#auth.kind === "token") return this.#auth.credential;
+    if (this.#auth.kind === "token") return this.#auth.credential as TokenCredential;
     if (this.#auth.kind === "default") {
       this.#defaultCredential ??= new DefaultAzureCredential();
       return this.#defaultCredential;

@@ -6,6 +6,7 @@
  */
 
 import { OptionReader } from "../../_options.ts";
+import { resolveAccount } from "./_endpoints.ts";
 
 /** Anything with `getToken`, such as an `@azure/identity` credential. */
 export interface TokenCredentialLike {
@@ -186,5 +187,7 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
     if (maxResumes !== undefined) parsed.maxResumes = maxResumes;
     out.retry = parsed;
   }
+  // Endpoint and connection-string contents are checked now, not at first use.
+  resolveAccount(out, keyPath);
   return out;
 }
