@@ -34,12 +34,14 @@ Example with Azurite:
 
 /** Splits a byte stream into text lines, pulled on demand. */
 async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
   let rest = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + text).split("\n");
+  for await (const bytes of stream) {
+    const parts = (rest + decoder.decode(bytes, { stream: true })).split("\n");
     rest = parts.pop()!;
     yield* parts;
   }
+  rest += decoder.decode();
   if (rest) yield rest;
 }
 
