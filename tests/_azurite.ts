@@ -1,12 +1,16 @@
 /**
  * Test harness: starts an in-memory Azurite blob service on a free loopback
- * port, as a child `node` process, and stops it again.
+ * port, as a child `node` process, and stops it again. Optionally over HTTPS
+ * with a certificate made for the run, and with OAuth bearer tokens accepted.
  *
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 
@@ -16,9 +20,26 @@ export const AZURITE_ACCOUNT_NAME = "devstoreaccount1";
 export const AZURITE_ACCOUNT_KEY =
   "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+/** How to start Azurite; the default is plain HTTP with shared-key and SAS auth only. */
+export interface AzuriteOptions {
+  /**
+   * Serve HTTPS with a self-signed certificate for `127.0.0.1` made for this
+   * run (in a temp dir that `stop()` removes). It is returned as
+   * `Azurite.ca`, for clients to trust explicitly (e.g. `https.Agent({ ca })`).
+   */
+  https?: boolean;
+  /**
+   * Also accept OAuth bearer tokens (`--oauth basic`, which implies `https`:
+   * Azurite refuses bearer tokens over HTTP). Basic mode decodes the JWT
+   * without checking its signature, then checks `iat`/`nbf`/`exp`, the issuer
+   * prefix and the storage audience; see `tests/azure/_oauth.ts`.
+   */
+  oauth?: boolean;
+}
+
 /** A running Azurite. */
 export interface Azurite {
-  /** Blob endpoint, `http://127.0.0.1:PORT/devstoreaccount1`. */
+  /** Blob endpoint, `http(s)://127.0.0.1:PORT/devstoreaccount1`. */
   url: string;
   /** The loopback port. */
   port: number;
@@ -28,6 +49,8 @@ export interface Azurite {
   accountKey: string;
   /** A connection string for the blob endpoint. */
   connectionString: string;
+  /** PEM of the self-signed HTTPS certificate, to trust as a CA (only with `https` or `oauth`). */
+  ca?: string;
   /** Kills the child by its pid and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -75,15 +98,68 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
+/** A self-signed certificate for the loopback address, in a temp dir. */
+interface TestCertificate {
+  dir: string;
+  pem: string;
+  certPath: string;
+  keyPath: string;
+}
+
+/**
+ * Makes a self-signed P-256 certificate for `127.0.0.1` / `localhost`, valid
+ * for two days, with the `openssl` command, in a fresh temp dir. (node:crypto
+ * makes keys but not X.509 certificates.)
+ */
+function makeCertificate(): TestCertificate {
+  const dir = mkdtempSync(join(tmpdir(), "azurite-tls-"));
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  try {
+    execFileSync("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ], { stdio: "pipe" });
+    return { dir, pem: readFileSync(certPath, "utf8"), certPath, keyPath };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`could not make a test certificate with openssl: ${error}`);
+  }
+}
+
 /**
  * Starts Azurite (blob service only, in-memory, no telemetry).
  *
- * @returns The endpoint, the dev credentials and `stop()`.
+ * @param options `https` and/or `oauth`; none means plain HTTP, as before.
+ * @returns The endpoint, the dev credentials, the CA with HTTPS, and `stop()`.
  */
-export async function startAzurite(): Promise<Azurite> {
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const main = fileURLToPath(
     new URL("../node_modules/azurite/dist/src/blob/main.js", import.meta.url),
   );
+  const secure = options.https === true || options.oauth === true;
+  const certificate = secure ? makeCertificate() : undefined;
+  const removeCertificate = () => {
+    if (certificate) rmSync(certificate.dir, { recursive: true, force: true });
+  };
+  const extra: string[] = [];
+  if (certificate) extra.push("--cert", certificate.certPath, "--key", certificate.keyPath);
+  if (options.oauth) extra.push("--oauth", "basic");
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const child = spawn("node", [
@@ -97,6 +173,7 @@ export async function startAzurite(): Promise<Azurite> {
       "--skipApiVersionCheck",
       "--loose",
       "--silent",
+      ...extra,
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.setEncoding("utf8");
@@ -115,26 +192,34 @@ export async function startAzurite(): Promise<Azurite> {
     if (!up) {
       signalChild(child, "SIGKILL");
       await exited(child);
-      if (attempt === 2) throw new Error(`Azurite did not start on port ${port}: ${stderr}`);
+      if (attempt === 2) {
+        removeCertificate();
+        throw new Error(`Azurite did not start on port ${port}: ${stderr}`);
+      }
       continue;
     }
     child.stderr?.removeAllListeners("data");
     child.stderr?.resume();
-    const url = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT_NAME}`;
-    return {
+    const protocol = secure ? "https" : "http";
+    const url = `${protocol}://127.0.0.1:${port}/${AZURITE_ACCOUNT_NAME}`;
+    const azurite: Azurite = {
       url,
       port,
       accountName: AZURITE_ACCOUNT_NAME,
       accountKey: AZURITE_ACCOUNT_KEY,
-      connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};` +
+      connectionString:
+        `DefaultEndpointsProtocol=${protocol};AccountName=${AZURITE_ACCOUNT_NAME};` +
         `AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${url};`,
       async stop() {
         signalChild(child, "SIGTERM");
         const timer = setTimeout(() => signalChild(child, "SIGKILL"), 5000);
         await exited(child);
         clearTimeout(timer);
+        removeCertificate();
       },
     };
+    if (certificate) azurite.ca = certificate.pem;
+    return azurite;
   }
   throw new Error("unreachable");
 }
