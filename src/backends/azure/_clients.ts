@@ -12,17 +12,21 @@ import {
   AnonymousCredential,
   BlobServiceClient,
   type ContainerClient,
+  newPipeline,
+  type RequestPolicyFactory,
   StorageSharedKeyCredential,
 } from "@azure/storage-blob";
 import {
   AnonymousCredential as DataLakeAnonymousCredential,
   DataLakeFileSystemClient,
+  newPipeline as newDataLakePipeline,
   StorageSharedKeyCredential as DataLakeSharedKeyCredential,
 } from "@azure/storage-file-datalake";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import type { AzureBackendOptions } from "./_options.ts";
 import { type Auth, type Endpoints, resolveAccount } from "./_endpoints.ts";
+import { retryPolicyFactory } from "./_retry.ts";
 
 /** Default retry settings (documented on `AzureRetryOptions`). */
 export const RETRY_DEFAULTS = {
@@ -49,6 +53,8 @@ export class AzureClients {
   readonly #endpoints: Endpoints;
   readonly #container: string;
   readonly #pipelineOptions: Record<string, unknown>;
+  readonly #retryPolicy: RequestPolicyFactory;
+  readonly #closing = new AbortController();
   readonly #agent: http.Agent | undefined;
   readonly #secretPatterns: RegExp[];
   #defaultCredential: DefaultAzureCredential | undefined;
@@ -79,6 +85,14 @@ export class AzureClients {
       retryOptions.maxRetryDelayInMs = retry.maxRetryDelayMs;
     }
     if (retry.tryTimeoutMs !== undefined) retryOptions.tryTimeoutInMs = retry.tryTimeoutMs;
+    // Our policy (./_retry.ts) retries; the SDK's own retry policy makes one try.
+    this.#retryPolicy = retryPolicyFactory({
+      maxTries: Number(retryOptions.maxTries),
+      retryDelayMs: Number(retryOptions.retryDelayInMs),
+      maxRetryDelayMs: Number(retryOptions.maxRetryDelayInMs),
+      closeSignal: this.#closing.signal,
+    });
+    retryOptions.maxTries = 1;
     if (clientOptions.agent === undefined && clientOptions.httpClient === undefined) {
       // An agent of our own, so that close() can destroy its keep-alive sockets.
       const insecure = new URL(endpoints.blobUrl).protocol === "http:";
@@ -130,24 +144,40 @@ export class AzureClients {
     return undefined;
   }
 
+  /**
+   * Adds our retry policy to a storage pipeline. The SDK wraps such request
+   * policy factories into one policy that runs before its Retry and Sign
+   * phases, so each attempt is signed afresh.
+   */
+  #withRetry<P extends { factories: unknown[] }>(pipeline: P): P {
+    pipeline.factories.push(this.#retryPolicy);
+    return pipeline;
+  }
+
   /** The account-level blob client (created on first use). */
   get service(): BlobServiceClient {
     if (this.#service === undefined) {
       const options = this.#pipelineOptions;
       const auth = this.#auth;
+      const pipeline = (credential: Parameters<typeof newPipeline>[0]) =>
+        this.#withRetry(newPipeline(credential, options));
       if (auth.kind === "key") {
         const credential = new StorageSharedKeyCredential(auth.accountName!, auth.accountKey!);
-        this.#service = new BlobServiceClient(this.#endpoints.blobUrl, credential, options);
+        this.#service = new BlobServiceClient(
+          this.#endpoints.blobUrl,
+          pipeline(credential),
+          options,
+        );
       } else if (auth.kind === "sas" || auth.kind === "anonymous") {
         this.#service = new BlobServiceClient(
           withSas(this.#endpoints.blobUrl, auth.sasToken),
-          new AnonymousCredential(),
+          pipeline(new AnonymousCredential()),
           options,
         );
       } else {
         this.#service = new BlobServiceClient(
           this.#endpoints.blobUrl,
-          this.#tokenCredential(),
+          pipeline(this.#tokenCredential()),
           options,
         );
       }
@@ -167,17 +197,23 @@ export class AzureClients {
       const auth = this.#auth;
       const url = `${this.#endpoints.dfsUrl}/${encodeURIComponent(this.#container)}`;
       const options = this.#pipelineOptions;
+      const pipeline = (credential: Parameters<typeof newDataLakePipeline>[0]) =>
+        this.#withRetry(newDataLakePipeline(credential, options));
       if (auth.kind === "key") {
         const credential = new DataLakeSharedKeyCredential(auth.accountName!, auth.accountKey!);
-        this.#fileSystem = new DataLakeFileSystemClient(url, credential, options);
+        this.#fileSystem = new DataLakeFileSystemClient(url, pipeline(credential), options);
       } else if (auth.kind === "sas" || auth.kind === "anonymous") {
         this.#fileSystem = new DataLakeFileSystemClient(
           withSas(url, auth.sasToken),
-          new DataLakeAnonymousCredential(),
+          pipeline(new DataLakeAnonymousCredential()),
           options,
         );
       } else {
-        this.#fileSystem = new DataLakeFileSystemClient(url, this.#tokenCredential(), options);
+        this.#fileSystem = new DataLakeFileSystemClient(
+          url,
+          pipeline(this.#tokenCredential()),
+          options,
+        );
       }
     }
     return this.#fileSystem;
@@ -199,7 +235,13 @@ export class AzureClients {
 
   /** Destroys the keep-alive sockets and closes a credential this object created. */
   close(): void {
-    this.#agent?.destroy();
+    this.#closing.abort(); // ends in-flight attempts; no new ones (see ./_retry.ts)
+    if (this.#agent) {
+      // A socket freed later (Deno's node:http re-sends an aborted request on a
+      // fresh connection) is then destroyed instead of kept alive.
+      (this.#agent as { keepAlive?: boolean }).keepAlive = false;
+      this.#agent.destroy();
+    }
     const credential = this.#defaultCredential as unknown as { close?: () => unknown } | undefined;
     try {
       credential?.close?.();

@@ -14,15 +14,24 @@ export interface TokenCredentialLike {
   getToken(scopes: string | string[], options?: unknown): Promise<unknown>;
 }
 
-/** Retry settings for the SDK pipeline and for resumed downloads. */
+/**
+ * Retry settings for requests and for resumed downloads. A request is
+ * retried on 408, 429, 500, 502, 503 and 504 and on network errors (never
+ * after the caller's abort, and only when its body can be sent again),
+ * waiting as long as the service asks (`Retry-After`, `x-ms-retry-after-ms`)
+ * or else with exponential back-off.
+ */
 export interface AzureRetryOptions {
   /** Attempts per request, including the first (default 4). */
   maxTries?: number;
-  /** Base delay between attempts in milliseconds (default 800, exponential). */
+  /**
+   * Base delay between attempts in milliseconds when the service names no
+   * delay (default 800; doubles with each attempt, ±20 % jitter).
+   */
   retryDelayMs?: number;
-  /** Upper bound of the delay in milliseconds (default 30000). */
+  /** Upper bound of any delay, also of a service's `Retry-After`, in milliseconds (default 30000). */
   maxRetryDelayMs?: number;
-  /** Timeout of one attempt in milliseconds (default: none). */
+  /** Server-side timeout of one attempt in milliseconds, sent as whole seconds (default: none). */
   tryTimeoutMs?: number;
   /** How often a dropped download may resume before the read errors (default 5). */
   maxResumes?: number;

@@ -1,0 +1,178 @@
+/**
+ * Reliability: a download cut at any offset never ends normally with fewer
+ * bytes. With resumes disabled the stream errors with a typed error; with
+ * resumes allowed the bytes hash-match the stored file.
+ *
+ * @module
+ */
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { RemoteStoreError, Store } from "../../mod.ts";
+import {
+  type FaultEnv,
+  type Flavor,
+  hashStream,
+  HOOK,
+  patternBytes,
+  setupFaultEnv,
+  sha256,
+} from "./_env.ts";
+
+const SIZE = 200 * 1024 + 17;
+const CONTENT = patternBytes(SIZE, 7);
+const HASH = sha256(CONTENT);
+
+/** Reads a whole stream; returns the hash, or the error the stream (or the open) failed with. */
+async function attempt(
+  open: () => Promise<ReadableStream<Uint8Array>>,
+): Promise<{ size: number; sha256: string } | { error: unknown }> {
+  try {
+    return await hashStream(await open());
+  } catch (error) {
+    return { error };
+  }
+}
+
+for (const flavor of ["flat", "hns"] as Flavor[]) {
+  describe(`reliability: truncated reads (${flavor})`, () => {
+    let env: FaultEnv;
+    let strict: Store;
+    let resuming: Store;
+    let responseSize = 0;
+    before(async () => {
+      env = await setupFaultEnv(flavor);
+      // No retry and no resume: every cut must surface as an error.
+      strict = new Store(env.backend({ retry: { maxTries: 1, maxResumes: 0 } }), {
+        rootPath: "read",
+      });
+      resuming = new Store(
+        env.backend({
+          retry: { maxTries: 4, retryDelayMs: 5, maxRetryDelayMs: 50, maxResumes: 8 },
+        }),
+        { rootPath: "read" },
+      );
+      await resuming.write("big.bin", CONTENT);
+      const from = env.proxy.requests.length;
+      assert.equal((await hashStream(await strict.read("big.bin"))).sha256, HASH);
+      const get = env.proxy.requests.slice(from).find((r) => r.method === "GET");
+      responseSize = get!.responseBytes;
+      assert.ok(responseSize > SIZE, `response of ${responseSize} bytes`);
+    }, HOOK);
+    after(() => env?.close(), HOOK);
+
+    /** Cut offsets: inside the headers, at body boundaries and one byte before the end. */
+    const offsets = () => {
+      const headers = responseSize - SIZE;
+      return [
+        1,
+        Math.floor(headers / 2),
+        headers,
+        headers + 1,
+        headers + 1000,
+        headers + 64 * 1024,
+        headers + 65 * 1024 + 3,
+        headers + 128 * 1024,
+        headers + SIZE - 4096,
+        responseSize - 1,
+      ];
+    };
+
+    test("with resumes disabled, a cut errors with a typed error (never a short success)", async () => {
+      const headers = responseSize - SIZE;
+      let errors = 0;
+      for (const afterBytes of offsets()) {
+        env.proxy.add({
+          method: "GET",
+          path: /\/read\/big\.bin/,
+          action: { kind: "reset", afterBytes },
+        });
+        const result = await attempt(() => strict.read("big.bin"));
+        env.proxy.clear();
+        if ("error" in result) {
+          errors++;
+          assert.ok(
+            result.error instanceof RemoteStoreError,
+            `cut at ${afterBytes}: ${result.error}`,
+          );
+          continue;
+        }
+        // A cut inside the response headers may be retried by the HTTP client
+        // itself; then the whole file must have arrived.
+        assert.ok(afterBytes < headers, `cut at ${afterBytes} (in the body) ended normally`);
+        assert.equal(result.size, SIZE, `cut at ${afterBytes} ended normally with fewer bytes`);
+        assert.equal(result.sha256, HASH);
+      }
+      assert.ok(errors >= 8, `${errors} cuts errored`);
+    });
+
+    test("with resumes allowed, every cut yields the whole file (hash-verified)", async () => {
+      for (const afterBytes of offsets()) {
+        const from = env.proxy.requests.length;
+        env.proxy.add({
+          method: "GET",
+          path: /\/read\/big\.bin/,
+          action: { kind: "reset", afterBytes },
+        });
+        const result = await attempt(() => resuming.read("big.bin"));
+        env.proxy.clear();
+        assert.ok(
+          !("error" in result),
+          `cut at ${afterBytes}: ${"error" in result && result.error}`,
+        );
+        assert.equal(result.size, SIZE);
+        assert.equal(result.sha256, HASH);
+        const gets = env.proxy.requests.slice(from).filter((r) => r.method === "GET");
+        assert.ok(gets.length >= 2, `cut at ${afterBytes}: the GET was sent again`);
+      }
+    });
+
+    test("repeated cuts on every resume exhaust maxResumes and error", async () => {
+      const headers = responseSize - SIZE;
+      env.proxy.add({
+        method: "GET",
+        path: /\/read\/big\.bin/,
+        times: 50,
+        action: { kind: "reset", afterBytes: headers + 10_000 },
+      });
+      const started = Date.now();
+      const result = await attempt(() => resuming.read("big.bin"));
+      env.proxy.clear();
+      assert.ok("error" in result, "must not end normally");
+      assert.ok(result.error instanceof RemoteStoreError, String(result.error));
+      assert.ok(Date.now() - started < 10_000);
+    });
+
+    test("a cut ranged read resumes within the range", async () => {
+      const range = { offset: 1000, length: 100_000 };
+      env.proxy.add({
+        method: "GET",
+        path: /\/read\/big\.bin/,
+        action: { kind: "reset", afterBytes: 40_000 },
+      });
+      const result = await attempt(() => resuming.read("big.bin", { range }));
+      env.proxy.clear();
+      assert.ok(!("error" in result), String("error" in result && result.error));
+      assert.equal(result.sha256, sha256(CONTENT.subarray(1000, 101_000)));
+      env.proxy.add({
+        method: "GET",
+        path: /\/read\/big\.bin/,
+        action: { kind: "reset", afterBytes: 40_000 },
+      });
+      const strictResult = await attempt(() => strict.read("big.bin", { range }));
+      env.proxy.clear();
+      assert.ok("error" in strictResult, "a cut ranged read without resumes must error");
+    });
+
+    test("readBytes and readText never return a short result", async () => {
+      env.proxy.add({
+        method: "GET",
+        path: /\/read\/big\.bin/,
+        action: { kind: "reset", afterBytes: responseSize - 100 },
+      });
+      await assert.rejects(strict.readBytes("big.bin"), RemoteStoreError);
+      env.proxy.clear();
+      assert.equal(sha256(await strict.readBytes("big.bin")), HASH);
+    });
+  });
+}
