@@ -134,6 +134,38 @@ export function concatBytes(chunks: readonly Uint8Array[], total?: number): Uint
 }
 
 /**
+ * A stream that can map its own errors: calling `[MAP_ERRORS](mapError)` makes
+ * every later error of the stream pass through `mapError` (after the mappers
+ * installed before it). A source with this hook lets {@link mapErrors} skip a
+ * wrapping stream and its per-chunk cost.
+ */
+export const MAP_ERRORS: unique symbol = Symbol("remote-store.mapErrors");
+
+/** A stream with the {@link MAP_ERRORS} hook. */
+export interface ErrorMappingStream extends ReadableStream<Uint8Array> {
+  /** Adds an error mapper. */
+  [MAP_ERRORS](mapError: (error: unknown) => unknown): void;
+}
+
+/**
+ * Maps a stream's errors through `mapError` (and passes every chunk to
+ * `onChunk`): in place when the stream has the {@link MAP_ERRORS} hook and no
+ * `onChunk` is given, otherwise with {@link mapStream}.
+ */
+export function mapErrors(
+  source: ReadableStream<Uint8Array>,
+  mapError: (error: unknown) => unknown,
+  onChunk?: (chunk: Uint8Array) => void,
+): ReadableStream<Uint8Array> {
+  const hook = (source as Partial<ErrorMappingStream>)[MAP_ERRORS];
+  if (onChunk || typeof hook !== "function" || source.locked) {
+    return mapStream(source, mapError, onChunk);
+  }
+  hook.call(source, mapError);
+  return source;
+}
+
+/**
  * Wraps a stream so that every error it raises passes through `mapError` and
  * every chunk through `onChunk`; cancel propagates to the source.
  */

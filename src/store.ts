@@ -17,7 +17,7 @@ import {
 import { loadBackend } from "./_lazy.ts";
 import { globToRegExp, hasWildcard, segmentToRegExp } from "./_glob.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
-import { collectBytes, mapStream, toContentStream } from "./_streams.ts";
+import { collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
 import type {
   ByteRange,
   FileInfo,
@@ -355,7 +355,7 @@ export class Store {
       const stream = await this.#backend.read(key, { range, signal: options.signal });
       let loaded = 0;
       onProgress?.(0, total);
-      return mapStream(
+      return mapErrors(
         stream,
         (error) => this.#withContext(error, path, options.signal),
         onProgress && ((chunk) => onProgress(loaded += chunk.byteLength, total)),

@@ -1,7 +1,7 @@
 /**
  * Test harness: a loopback TCP proxy in front of a server (Azurite) that can
- * cut connections after a number of response bytes, and that records the
- * HTTP request lines it forwards.
+ * cut connections after a number of response bytes, hold requests until
+ * released, and that records the HTTP request lines it forwards.
  *
  * @module
  */
@@ -14,6 +14,14 @@ export interface CutOptions {
   afterBytes: number;
   /** How many connections to cut (default 1). */
   connections?: number;
+}
+
+/** Hold settings: the next `count` requests whose head matches `match` wait for `release()`. */
+export interface HoldOptions {
+  /** Tested against the request head (request line and headers, as latin1 text). */
+  match: RegExp;
+  /** How many requests to hold (default 1). */
+  count?: number;
 }
 
 /** A running proxy. */
@@ -30,6 +38,14 @@ export interface TcpProxy {
   readonly requests: string[];
   /** Arms (or re-arms) cutting. */
   cut(options: CutOptions): void;
+  /** Arms (or re-arms) holding: matching requests are not forwarded until `release()`. */
+  hold(options: HoldOptions): void;
+  /** Requests held now. */
+  readonly held: number;
+  /** Resolves once at least `count` (default 1) requests are held. */
+  waitForHeld(count?: number): Promise<void>;
+  /** Disarms holding and forwards every held request. */
+  release(): void;
   /** Closes the listener and every connection. */
   stop(): Promise<void>;
 }
@@ -51,6 +67,17 @@ export function startTcpProxy(targetPort: number, cut?: CutOptions): Promise<Tcp
   let cuts = 0;
   let responseBytes = 0;
   const requests: string[] = [];
+  let holdMatch: RegExp | undefined;
+  let holdRemaining = 0;
+  const held: Array<() => void> = [];
+  let heldWaiters: Array<{ count: number; resolve: () => void }> = [];
+  const notifyHeld = () => {
+    heldWaiters = heldWaiters.filter((waiter) => {
+      if (held.length < waiter.count) return true;
+      waiter.resolve();
+      return false;
+    });
+  };
 
   const server = createServer((client) => {
     accepted++;
@@ -73,9 +100,32 @@ export function startTcpProxy(targetPort: number, cut?: CutOptions): Promise<Tcp
     client.on("close", close);
     target.on("close", close);
 
+    let holding: Buffer[] | undefined;
     client.on("data", (chunk: Buffer) => {
+      if (holding) {
+        holding.push(chunk);
+        return;
+      }
       const text = chunk.toString("latin1");
-      for (const match of text.matchAll(REQUEST_LINE)) requests.push(`${match[1]} ${match[2]}`);
+      let isRequest = false;
+      for (const match of text.matchAll(REQUEST_LINE)) {
+        requests.push(`${match[1]} ${match[2]}`);
+        isRequest = true;
+      }
+      if (isRequest && holdRemaining > 0 && holdMatch?.test(text)) {
+        holdRemaining--;
+        const pending: Buffer[] = [chunk];
+        holding = pending;
+        client.pause();
+        held.push(() => {
+          holding = undefined;
+          if (done) return;
+          for (const part of pending) target.write(part);
+          client.resume();
+        });
+        notifyHeld();
+        return;
+      }
       if (!target.write(chunk)) client.pause();
     });
     target.on("drain", () => client.resume());
@@ -125,6 +175,24 @@ export function startTcpProxy(targetPort: number, cut?: CutOptions): Promise<Tcp
         cut(options: CutOptions) {
           afterBytes = options.afterBytes;
           remaining = options.connections ?? 1;
+        },
+        hold(options: HoldOptions) {
+          holdMatch = options.match;
+          holdRemaining = options.count ?? 1;
+        },
+        get held() {
+          return held.length;
+        },
+        waitForHeld(count = 1) {
+          return new Promise<void>((resolve) => {
+            heldWaiters.push({ count, resolve });
+            notifyHeld();
+          });
+        },
+        release() {
+          holdRemaining = 0;
+          holdMatch = undefined;
+          for (const forward of held.splice(0)) forward();
         },
         stop() {
           for (const socket of sockets) socket.destroy();

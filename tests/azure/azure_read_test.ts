@@ -98,9 +98,18 @@ describe("azure read streams", () => {
     await direct.write("changing.bin", data);
     const store = viaProxy();
     proxy.cut({ afterBytes: 256 * 1024, connections: 1 });
-    const stream = await store.read("changing.bin");
-    await direct.write("changing.bin", patternBytes(8 * MiB, 99), { overwrite: true });
-    await assert.rejects(hashStream(stream), PreconditionFailedError);
+    // The resume (the only request with If-Match) waits in the proxy until the blob changed.
+    proxy.hold({ match: /\r\nif-match:/i });
+    try {
+      const stream = await store.read("changing.bin");
+      const reading = assert.rejects(hashStream(stream), PreconditionFailedError);
+      await proxy.waitForHeld();
+      await direct.write("changing.bin", patternBytes(8 * MiB, 99), { overwrite: true });
+      proxy.release();
+      await reading;
+    } finally {
+      proxy.release();
+    }
   });
 
   test("the stream pulls on demand (backpressure): an unread stream stops downloading", {

@@ -11,6 +11,7 @@ import {
   InvalidPathError,
   PreconditionFailedError,
 } from "../../errors.ts";
+import { type ErrorMappingStream, MAP_ERRORS } from "../../_streams.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
 
 /** How to open and resume one read. */
@@ -50,7 +51,22 @@ function checkNotFolder(
   }
 }
 
-type Body = AsyncIterable<unknown> & { destroy?(error?: Error): void };
+/** The part of the SDK's Node `Readable` download body that is used. */
+interface Body {
+  on(event: string, listener: (...args: never[]) => void): Body;
+  off(event: string, listener: (...args: never[]) => void): Body;
+  pause(): void;
+  resume(): void;
+  isPaused(): boolean;
+  destroy(error?: Error): void;
+}
+
+/**
+ * Bytes downloaded ahead of the reader. A push source stops the socket once
+ * this much is queued and restarts it when the reader catches up, so memory
+ * stays bounded and an unread stream stops downloading.
+ */
+const READ_AHEAD = 1024 * 1024;
 
 function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
@@ -131,21 +147,93 @@ export async function openBlobReadStream(
     return emptyStream();
   }
 
-  let body = first.readableStreamBody as unknown as Body | undefined;
-  let iterator: AsyncIterator<unknown> | undefined = body?.[Symbol.asyncIterator]();
+  let body: Body | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
   let received = 0;
   let resumes = 0;
   let lastError: unknown;
+  let settled = false;
+  const mappers: Array<(error: unknown) => unknown> = [];
 
-  /** Drops the current body; destroys it unless it ended normally (keeps the socket). */
-  const release = (ended = false) => {
+  const detach = () => {
     const current = body;
     body = undefined;
-    iterator = undefined;
-    if (!ended) current?.destroy?.();
+    current?.off("data", onData);
+    current?.off("end", onEnd);
+    current?.off("error", onError);
+    current?.off("close", onClose);
+    return current;
   };
 
-  const resume = async (): Promise<void> => {
+  /** Ends the stream: closes it, or errors it with `error`; releases the body and the signal. */
+  const settle = (error?: unknown, closing = false) => {
+    if (settled) return;
+    settled = true;
+    signal?.removeEventListener("abort", onAbort);
+    const current = detach();
+    current?.on("error", () => {}); // a late error of a released body goes nowhere
+    if (closing) {
+      controller.close(); // the body ended: its socket goes back to the pool
+      return;
+    }
+    current?.destroy();
+    if (error === undefined) return;
+    for (const mapError of mappers) error = mapError(error);
+    controller.error(error);
+  };
+
+  const onAbort = () => settle(signal!.reason);
+
+  function onData(chunk: unknown) {
+    const bytes = asBytes(chunk);
+    if (bytes.byteLength === 0) return;
+    received += bytes.byteLength;
+    controller.enqueue(bytes);
+    // Bounded read-ahead: stop the socket once the queue is full; pull() resumes it.
+    if (controller.desiredSize! <= 0) body?.pause();
+  }
+
+  function onEnd() {
+    if (expected === undefined || received >= expected) settle(undefined, true);
+    else failed(new Error(`Body ended after ${received} of ${expected} bytes`));
+  }
+
+  function onError(error: unknown) {
+    failed(error);
+  }
+
+  function onClose() {
+    failed(new Error(`Connection closed after ${received} bytes`));
+  }
+
+  const attach = (next: Body | undefined) => {
+    if (next === undefined) return failed(new Error("Download response has no body"));
+    body = next;
+    next.on("data", onData);
+    next.on("end", onEnd);
+    next.on("error", onError);
+    next.on("close", onClose);
+    if (controller.desiredSize! <= 0) next.pause();
+  };
+
+  /** The body failed mid-download: resume from the current offset, or error the stream. */
+  function failed(error: unknown) {
+    if (settled) return;
+    const current = detach();
+    current?.on("error", () => {});
+    current?.destroy();
+    if (signal?.aborted) return settle(signal.reason);
+    lastError = error;
+    resume().then(
+      (next) => {
+        if (settled) next?.on("error", () => {}).destroy();
+        else attach(next);
+      },
+      (failure) => settle(signal?.aborted ? signal.reason : options.mapError(failure)),
+    );
+  }
+
+  const resume = async (): Promise<Body | undefined> => {
     while (true) {
       if (resumes >= options.maxResumes) {
         throw new BackendUnavailableError(
@@ -155,6 +243,7 @@ export async function openBlobReadStream(
       }
       resumes++;
       await sleep(options.resumeDelayMs(resumes), signal);
+      if (settled) return undefined;
       try {
         const remaining = expected === undefined ? undefined : expected - received;
         const next = await blob.download(offset + received, remaining, {
@@ -162,9 +251,7 @@ export async function openBlobReadStream(
           maxRetryRequests: 0,
           conditions: etag === undefined ? undefined : { ifMatch: etag },
         });
-        body = next.readableStreamBody as unknown as Body | undefined;
-        iterator = body?.[Symbol.asyncIterator]();
-        return;
+        return next.readableStreamBody as unknown as Body | undefined;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         const status = statusOf(error);
@@ -177,58 +264,27 @@ export async function openBlobReadStream(
           );
         }
         if (status !== undefined && status !== 408 && status !== 429 && status < 500) {
-          throw options.mapError(error);
+          throw error;
         }
         lastError = error; // transient: try again while resumes remain
       }
     }
   };
 
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      while (true) {
-        try {
-          if (iterator === undefined) await resume();
-          const result = await iterator!.next();
-          if (!result.done) {
-            const bytes = asBytes(result.value);
-            if (bytes.byteLength === 0) continue;
-            received += bytes.byteLength;
-            controller.enqueue(bytes);
-            return;
-          }
-          if (expected === undefined || received >= expected) {
-            release(true);
-            controller.close();
-            return;
-          }
-          // The body ended early: resume from the current offset.
-          lastError = new Error(`Body ended after ${received} of ${expected} bytes`);
-          release();
-        } catch (error) {
-          if (signal?.aborted) {
-            release();
-            controller.error(signal.reason);
-            return;
-          }
-          if (
-            error instanceof PreconditionFailedError || error instanceof BackendUnavailableError ||
-            iterator === undefined
-          ) {
-            release();
-            controller.error(options.mapError(error));
-            return;
-          }
-          // The connection dropped mid-body: resume.
-          lastError = error;
-          release();
-        }
-      }
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      if (signal?.aborted) return settle(signal.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      attach(first.readableStreamBody as unknown as Body | undefined);
+    },
+    pull() {
+      if (body?.isPaused()) body.resume();
     },
     cancel() {
-      const current = iterator;
-      release();
-      void current?.return?.().catch(() => {});
+      settle();
     },
-  }, { highWaterMark: 0 });
+  }, { highWaterMark: READ_AHEAD, size: (chunk) => chunk.byteLength }) as ErrorMappingStream;
+  stream[MAP_ERRORS] = (mapError) => void mappers.push(mapError);
+  return stream;
 }
