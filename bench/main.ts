@@ -567,23 +567,18 @@ async function memoryCase(
       : undefined,
   });
   const out: Measurement[] = [];
-  out.push(
-    ...(await compare(
-      "memory-upload",
-      "MiB",
-      impls.map((i) => memoryContender("upload", i)),
-      reps,
-    )),
-  );
-  await rawSdk(env).upload("mem/source.bin", size);
-  out.push(
-    ...(await compare(
-      "memory-download",
-      "MiB",
-      impls.map((i) => memoryContender("download", i)),
-      reps,
-    )),
-  );
+  for (const op of ["upload", "download"] as const) {
+    if (!runs(opts, op)) continue;
+    if (op === "download") await rawSdk(env).upload("mem/source.bin", size);
+    out.push(
+      ...(await compare(
+        `memory-${op}`,
+        "MiB",
+        impls.map((i) => memoryContender(op, i)),
+        reps,
+      )),
+    );
+  }
   await deleteQuietly(admin, "mem/source.bin");
   for (const m of out) {
     m.throughputMiBs = m.seconds.map((s) => round(size / MiB / s, 1));
