@@ -130,6 +130,65 @@ export interface Backend {
     body: ReadableStream<Uint8Array>,
     options: BackendWriteOptions,
   ): Promise<BackendWriteResult>;
+  /**
+   * Optional fast path: reads a whole file (or a range) into one new byte
+   * array, without a stream. The Store's `readBytes` and `readText` use it
+   * when present (and no `onProgress` is asked for), otherwise they collect
+   * {@link Backend.read}'s stream. Obligations are those of `read`: the same
+   * bytes, the same errors, the same range rules, and a dropped connection
+   * must resume (pinned to the entity tag) or reject, never return fewer bytes.
+   *
+   * @param key Backend key of the file.
+   * @param options `range` (past the end yields only the bytes that exist) and `signal`.
+   * @returns The bytes, in an array the caller owns (never a view of the backend's storage).
+   * @throws {NotFoundError} When there is no file at `key`.
+   * @throws {InvalidPathError} When `key` is a folder.
+   * @throws {PreconditionFailedError} When the file changed while being read.
+   *
+   * @example Delegate to the stream (what the Store does without this method)
+   * ```ts
+   * import type { Backend, BackendReadOptions } from "@remote-store/remote-store";
+   * async function readAll(backend: Backend, key: string, options: BackendReadOptions) {
+   *   return new Uint8Array(await new Response(await backend.read(key, options)).arrayBuffer());
+   * }
+   * ```
+   */
+  readBytes?(key: string, options: BackendReadOptions): Promise<Uint8Array>;
+  /**
+   * Optional fast path: writes a file whose whole content is already in
+   * memory (the Store uses it for string, `Uint8Array` and `ArrayBuffer`
+   * content, otherwise it streams through {@link Backend.write}). Obligations
+   * are those of `write`: create-only without `overwrite` (race-free),
+   * `ifMatch`, `atomic`, `contentType` and `metadata`, and a failed or aborted
+   * write leaves the previous content (or nothing). The backend must not keep
+   * a reference to `bytes` (copy it if it stores it) nor modify it.
+   *
+   * @param key Backend key of the file.
+   * @param bytes The whole content (`options.size` is its length).
+   * @param options The same options as for `write`.
+   * @returns Size and ETag.
+   * @throws {AlreadyExistsError} When `overwrite` is false and the file exists.
+   * @throws {PreconditionFailedError} When `ifMatch` does not match.
+   *
+   * @example Delegate to the stream path (what the Store does without this method)
+   * ```ts
+   * import type { Backend, BackendWriteOptions } from "@remote-store/remote-store";
+   * function writeAll(backend: Backend, key: string, bytes: Uint8Array, options: BackendWriteOptions) {
+   *   const body = new ReadableStream<Uint8Array>({
+   *     start(controller) {
+   *       controller.enqueue(bytes);
+   *       controller.close();
+   *     },
+   *   });
+   *   return backend.write(key, body, options);
+   * }
+   * ```
+   */
+  writeBytes?(
+    key: string,
+    bytes: Uint8Array,
+    options: BackendWriteOptions,
+  ): Promise<BackendWriteResult>;
   /** Deletes one file (`NotFoundError` if missing; never removes a folder). */
   delete(key: string, options: SignalOptions): Promise<void>;
   /** Deletes a folder (`NotFoundError` if missing, `DirectoryNotEmptyError`). */

@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { Backend, BackendFileInfo, SignalOptions, SignedUrlPermission } from "./backend.ts";
+import type {
+  Backend,
+  BackendFileInfo,
+  BackendWriteResult,
+  SignalOptions,
+  SignedUrlPermission,
+} from "./backend.ts";
 import type { Capability } from "./capabilities.ts";
 import {
   BackendUnavailableError,
@@ -108,6 +114,16 @@ class ContentFailure {
   }
 }
 
+const encoder = new TextEncoder();
+
+/** Content that is already whole in memory, as bytes (without copying); otherwise `undefined`. */
+function wholeBytes(content: WriteContent): Uint8Array | undefined {
+  if (typeof content === "string") return encoder.encode(content);
+  if (content instanceof Uint8Array) return content;
+  if (content instanceof ArrayBuffer) return new Uint8Array(content);
+  return undefined;
+}
+
 function checkRange(range: ByteRange | undefined): void {
   if (range === undefined) return;
   const { offset, length } = range;
@@ -138,6 +154,8 @@ function checkRange(range: ByteRange | undefined): void {
 export class Store {
   readonly #backend: Backend;
   readonly #root: string;
+  /** `#root` with a trailing `/` (`""` at the backend root). */
+  readonly #rootPrefix: string;
   readonly #backendName: string | undefined;
 
   /**
@@ -150,6 +168,7 @@ export class Store {
   constructor(backend: Backend, options: StoreOptions = {}) {
     this.#backend = backend;
     this.#root = normalizePath(options.rootPath ?? "", { allowEmpty: true });
+    this.#rootPrefix = this.#root === "" ? "" : `${this.#root}/`;
     this.#backendName = options.backendName;
     Object.freeze(this);
   }
@@ -175,9 +194,10 @@ export class Store {
   }
 
   #relative(key: string): string {
-    if (this.#root === "") return key;
-    if (key === this.#root) return "";
-    return key.startsWith(`${this.#root}/`) ? key.slice(this.#root.length + 1) : key;
+    const prefix = this.#rootPrefix;
+    if (prefix === "") return key;
+    if (key.startsWith(prefix)) return key.slice(prefix.length);
+    return key === this.#root ? "" : key;
   }
 
   #withContext(error: unknown, path: string, signal?: AbortSignal): unknown {
@@ -199,13 +219,14 @@ export class Store {
     path: string,
     signal: AbortSignal | undefined,
     capabilities: Capability[],
-    body: () => Promise<T>,
+    body: (backend: Backend) => Promise<T>,
   ): Promise<T> {
     try {
-      await loadBackend(this.#backend);
+      // A Registry's lazy backend resolves to the real one, so optional fast paths are seen.
+      const backend = await loadBackend(this.#backend);
       for (const capability of capabilities) this.#require(capability, path);
       signal?.throwIfAborted();
-      return await body();
+      return await body(backend);
     } catch (error) {
       throw this.#withContext(error, path, signal);
     }
@@ -380,9 +401,20 @@ export class Store {
    * console.log(await store.readBytes("a.bin", { range: { offset: 1 } })); // Uint8Array [2, 3]
    * ```
    */
-  async readBytes(path: string, options: ReadOptions = {}): Promise<Uint8Array> {
-    const stream = await this.read(path, options);
-    return await collectBytes(stream, options.signal);
+  readBytes(path: string, options: ReadOptions = {}): Promise<Uint8Array> {
+    if (options.onProgress) {
+      return this.read(path, options).then((stream) => collectBytes(stream, options.signal));
+    }
+    const { range, signal } = options;
+    const caps: Capability[] = range ? ["read", "range_read"] : ["read"];
+    return this.#run(path, signal, caps, async (backend) => {
+      checkRange(range);
+      const key = this.#key(path);
+      const readOptions = { range, signal };
+      if (backend.readBytes) return await backend.readBytes(key, readOptions);
+      // Errors raised while collecting are mapped by #run, like those of the first request.
+      return await collectBytes(await backend.read(key, readOptions), signal);
+    });
   }
 
   /**
@@ -468,9 +500,26 @@ export class Store {
   ): Promise<WriteResult> {
     const caps: Capability[] = atomic ? ["write", "atomic_write"] : ["write"];
     if (options.metadata !== undefined) caps.push("metadata");
-    return this.#run(path, options.signal, caps, async () => {
+    return this.#run(path, options.signal, caps, async (backend) => {
       const key = this.#key(path);
       const { onProgress } = options;
+      const bytes = backend.writeBytes ? wholeBytes(content) : undefined;
+      if (bytes !== undefined) {
+        // Known-size content goes to the backend in one piece, without a stream.
+        const size = bytes.byteLength;
+        onProgress?.(0, size);
+        const result = await backend.writeBytes!(key, bytes, {
+          overwrite: options.overwrite ?? false,
+          atomic,
+          size,
+          contentType: options.contentType,
+          metadata: options.metadata,
+          ifMatch: options.ifMatch,
+          signal: options.signal,
+        });
+        onProgress?.(size, size);
+        return this.#writeResult(key, result);
+      }
       const body = toContentStream(content);
       const { size } = body;
       let loaded = 0;
@@ -481,7 +530,7 @@ export class Store {
         (error) => (contentFailure = new ContentFailure(error)).error,
         onProgress && ((chunk) => onProgress(loaded += chunk.byteLength, size)),
       );
-      const result = await this.#backend.write(key, stream, {
+      const result = await backend.write(key, stream, {
         overwrite: options.overwrite ?? false,
         atomic,
         size,
@@ -494,10 +543,14 @@ export class Store {
         if (!stream.locked) await stream.cancel(error).catch(() => {});
         throw contentFailure ?? error;
       });
-      const out: WriteResult = { path: this.#relative(key), size: result.size };
-      if (result.etag !== undefined) out.etag = result.etag;
-      return out;
+      return this.#writeResult(key, result);
     });
+  }
+
+  #writeResult(key: string, result: BackendWriteResult): WriteResult {
+    const out: WriteResult = { path: this.#relative(key), size: result.size };
+    if (result.etag !== undefined) out.etag = result.etag;
+    return out;
   }
 
   // ---- deleting -----------------------------------------------------------
@@ -674,6 +727,17 @@ export class Store {
       const key = self.#key(path, true);
       const nameFilter = pattern === undefined ? undefined : segmentToRegExp(pattern);
       const depth = options.recursive ? (maxDepth ?? Infinity) : 1;
+      if (depth === Infinity) {
+        // One recursive backend listing, in the backend's order (no sorting, no buffering).
+        const entries = self.#backend.list(key, { recursive: true, signal: options.signal });
+        for await (const entry of entries) {
+          if (entry.kind !== "file") continue;
+          if (!nameFilter || nameFilter.test(baseName(entry.info.key))) {
+            yield self.#fileInfo(entry.info);
+          }
+        }
+        return;
+      }
       for await (const info of self.#walk(key, depth, options.signal)) {
         if (!nameFilter || nameFilter.test(baseName(info.key))) yield self.#fileInfo(info);
       }

@@ -120,10 +120,43 @@ describe("Store", () => {
     assert.throws(() => store.unwrap(Map), CapabilityNotSupportedError);
   });
 
+  test("whole content and whole reads use the backend's fast paths when it has them", async () => {
+    const inner = new MemoryBackend();
+    const used: string[] = [];
+    const backend = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function" || typeof property !== "string") return value;
+        return (...args: unknown[]) => {
+          used.push(property);
+          return value.apply(target, args);
+        };
+      },
+    }) as Backend;
+    const store = new Store(backend, { rootPath: "d" });
+    const progress: [number, number | undefined][] = [];
+    await store.write("a.txt", "abc", { onProgress: (n, total) => progress.push([n, total]) });
+    assert.deepEqual(progress, [[0, 3], [3, 3]]);
+    await store.write("b.bin", new Uint8Array([1, 2]).buffer);
+    assert.deepEqual(await store.readBytes("b.bin"), new Uint8Array([1, 2]));
+    assert.equal(await store.readText("a.txt", { range: { offset: 1 } }), "bc");
+    assert.deepEqual(used, ["writeBytes", "writeBytes", "readBytes", "readBytes"]);
+    const error = await store.readBytes("missing.txt").catch((e) => e);
+    assert.ok(error instanceof NotFoundError);
+    assert.equal(error.path, "missing.txt");
+    assert.equal(error.backend, "memory");
+    used.length = 0;
+    await store.write("c.txt", new Blob(["x"]).stream());
+    assert.equal(await store.readText("c.txt", { onProgress: () => {} }), "x");
+    assert.ok(used.includes("write") && used.includes("read"), used.join());
+    assert.ok(!used.includes("writeBytes") && !used.includes("readBytes"), used.join());
+  });
+
   test("reads stream lazily and errors raised mid-stream get context", async () => {
     const inner = new MemoryBackend();
     const backend = new Proxy(inner, {
       get(target, property, receiver) {
+        if (property === "readBytes") return undefined; // the stream path, as a backend without it
         if (property === "read") {
           return () =>
             Promise.resolve(

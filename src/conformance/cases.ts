@@ -111,6 +111,32 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    name: "whole-content writes and reads own their bytes; an aborted one leaves no object",
+    requires: ["read", "write"],
+    async run({ store, largeSize }) {
+      const bytes = patternBytes(1000, 17);
+      const source = bytes.slice();
+      await store.write("own.bin", source);
+      source.fill(0);
+      const back = await store.readBytes("own.bin");
+      assert.ok(sameBytes(back, bytes), "changing the written array does not change the file");
+      back.fill(0);
+      assert.ok(sameBytes(await store.readBytes("own.bin"), bytes), "nor does changing a read");
+      assert.equal(await store.readText("own.bin", { range: { offset: 1, length: 0 } }), "");
+
+      const large = patternBytes(largeSize + 5, 23);
+      const controller = new AbortController();
+      const pending = store.write("abort.bin", large, { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error("stop whole write")), 0);
+      const outcome = await pending.then(() => "written", () => "aborted");
+      if (outcome === "aborted") await assertMissing(store, "abort.bin");
+      else assert.ok(sameBytes(await store.readBytes("abort.bin"), large), "whole or nothing");
+      const reading = new AbortController();
+      reading.abort(new Error("stop whole read"));
+      await assert.rejects(store.readBytes("own.bin", { signal: reading.signal }));
+    },
+  },
+  {
     name: "a large streamed write arrives whole",
     requires: ["read", "write"],
     async run({ store, largeSize }) {

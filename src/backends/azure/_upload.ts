@@ -14,6 +14,39 @@ import {
 } from "../../errors.ts";
 import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
 
+/** How to upload one blob whose content is already in memory. */
+export interface PutOptions {
+  /** MIME type to store. */
+  contentType: string;
+  /** User metadata. */
+  metadata?: Record<string, string>;
+  /** When false, the upload is create-only (`If-None-Match: *`). */
+  overwrite: boolean;
+  /** Upload only if the blob's ETag matches. */
+  ifMatch?: string;
+  /** Aborts the upload; nothing is committed. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Uploads bytes already in memory with one Put Blob (create-only, `ifMatch`,
+ * content type and metadata in the same request). Rejects with the SDK error
+ * (the caller maps it).
+ */
+export async function putBlob(
+  blob: BlockBlobClient,
+  bytes: Uint8Array,
+  options: PutOptions,
+): Promise<UploadResult> {
+  const response = await blob.upload(bytes, bytes.byteLength, {
+    abortSignal: options.signal,
+    blobHTTPHeaders: { blobContentType: options.contentType },
+    metadata: options.metadata,
+    conditions: { ifNoneMatch: options.overwrite ? undefined : "*", ifMatch: options.ifMatch },
+  });
+  return { size: bytes.byteLength, etag: response.etag };
+}
+
 /** How to upload one blob. */
 export interface UploadOptions {
   /** The backend key (for errors). */
@@ -147,14 +180,10 @@ export async function uploadStream(
     const first = new Uint8Array(firstSize);
     const firstFilled = await reader.fill(first);
     if (await reader.atEnd()) {
-      const data = first.subarray(0, firstFilled);
-      const response = await blob.upload(data, data.byteLength, {
-        abortSignal,
-        blobHTTPHeaders,
-        metadata: options.metadata,
-        conditions,
+      return await putBlob(blob, first.subarray(0, firstFilled), {
+        ...options,
+        signal: abortSignal,
       });
-      return { size: data.byteLength, etag: response.etag };
     }
 
     const prefix = randomPrefix();

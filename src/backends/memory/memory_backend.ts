@@ -122,16 +122,30 @@ export class MemoryBackend implements Backend {
    * @throws {NotFoundError} When missing.
    */
   read(key: string, options: BackendReadOptions): Promise<ReadableStream<Uint8Array>> {
-    return Promise.resolve().then(() => {
-      this.#check(options.signal);
-      const { data } = this.#entry(key);
-      const start = Math.min(options.range?.offset ?? 0, data.byteLength);
-      const length = options.range?.length;
-      const end = length === undefined
-        ? data.byteLength
-        : Math.min(data.byteLength, start + length);
-      return bytesStream(data.subarray(start, end));
-    });
+    return Promise.resolve().then(() => bytesStream(this.#slice(key, options)));
+  }
+
+  /** The stored bytes of `key` within `options.range`, as a view. */
+  #slice(key: string, options: BackendReadOptions): Uint8Array {
+    this.#check(options.signal);
+    const { data } = this.#entry(key);
+    const start = Math.min(options.range?.offset ?? 0, data.byteLength);
+    const length = options.range?.length;
+    const end = length === undefined ? data.byteLength : Math.min(data.byteLength, start + length);
+    return data.subarray(start, end);
+  }
+
+  /**
+   * Reads a file (or a range) into a new array, without a stream.
+   *
+   * @param key Backend key.
+   * @param options `range`, `signal`.
+   * @returns A copy of the bytes.
+   * @throws {NotFoundError} When missing.
+   * @throws {InvalidPathError} When `key` is a folder.
+   */
+  readBytes(key: string, options: BackendReadOptions): Promise<Uint8Array> {
+    return Promise.resolve().then(() => this.#slice(key, options).slice());
   }
 
   /**
@@ -150,6 +164,28 @@ export class MemoryBackend implements Backend {
   ): Promise<BackendWriteResult> {
     this.#check(options.signal);
     const data = (await collectBytes(body, options.signal)).slice();
+    return this.#store(key, data, options);
+  }
+
+  /**
+   * Stores a copy of bytes already in memory in one step.
+   *
+   * @param key Backend key.
+   * @param bytes The content (copied).
+   * @param options Overwrite, conditions and metadata.
+   * @returns Size and ETag.
+   * @throws {AlreadyExistsError} When create-only and the file exists.
+   * @throws {PreconditionFailedError} When `ifMatch` does not match.
+   */
+  writeBytes(
+    key: string,
+    bytes: Uint8Array,
+    options: BackendWriteOptions,
+  ): Promise<BackendWriteResult> {
+    return Promise.resolve().then(() => this.#store(key, bytes.slice(), options));
+  }
+
+  #store(key: string, data: Uint8Array, options: BackendWriteOptions): BackendWriteResult {
     this.#check(options.signal);
     const existing = this.#files.get(key);
     if (existing && !options.overwrite) {
