@@ -13,7 +13,6 @@ import {
   BlobServiceClient,
   type ContainerClient,
   newPipeline,
-  type RequestPolicyFactory,
   StorageSharedKeyCredential,
 } from "@azure/storage-blob";
 import {
@@ -26,7 +25,13 @@ import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import type { AzureBackendOptions } from "./_options.ts";
 import { type Auth, type Endpoints, resolveAccount } from "./_endpoints.ts";
-import { retryPolicyFactory } from "./_retry.ts";
+import { type RetryPolicy, retryPolicy } from "./_retry.ts";
+
+/** The two methods of the SDK's core pipeline (`@azure/core-rest-pipeline`) that we use. */
+interface CorePipeline {
+  addPolicy(policy: RetryPolicy, options: { phase: "Retry" }): void;
+  removePolicy(options: { phase: "Retry" }): unknown;
+}
 
 /** Default retry settings (documented on `AzureRetryOptions`). */
 export const RETRY_DEFAULTS = {
@@ -53,7 +58,7 @@ export class AzureClients {
   readonly #endpoints: Endpoints;
   readonly #container: string;
   readonly #pipelineOptions: Record<string, unknown>;
-  readonly #retryPolicy: RequestPolicyFactory;
+  readonly #retryPolicy: RetryPolicy;
   readonly #closing = new AbortController();
   readonly #agent: http.Agent | undefined;
   readonly #secretPatterns: RegExp[];
@@ -85,14 +90,14 @@ export class AzureClients {
       retryOptions.maxRetryDelayInMs = retry.maxRetryDelayMs;
     }
     if (retry.tryTimeoutMs !== undefined) retryOptions.tryTimeoutInMs = retry.tryTimeoutMs;
-    // Our policy (./_retry.ts) retries; the SDK's own retry policy makes one try.
-    this.#retryPolicy = retryPolicyFactory({
+    // Our policy (./_retry.ts) takes the place of the SDK's in the Retry phase.
+    this.#retryPolicy = retryPolicy({
       maxTries: Number(retryOptions.maxTries),
       retryDelayMs: Number(retryOptions.retryDelayInMs),
       maxRetryDelayMs: Number(retryOptions.maxRetryDelayInMs),
+      tryTimeoutMs: retry.tryTimeoutMs,
       closeSignal: this.#closing.signal,
     });
-    retryOptions.maxTries = 1;
     if (clientOptions.agent === undefined && clientOptions.httpClient === undefined) {
       // An agent of our own, so that close() can destroy its keep-alive sockets.
       const insecure = new URL(endpoints.blobUrl).protocol === "http:";
@@ -145,42 +150,37 @@ export class AzureClients {
   }
 
   /**
-   * Adds our retry policy to a storage pipeline. The SDK wraps such request
-   * policy factories into one policy that runs before its Retry and Sign
-   * phases, so each attempt is signed afresh.
+   * Creates a client over a fresh storage pipeline, then puts our retry
+   * policy in the place of the SDK's in the Retry phase of the core pipeline
+   * that the client built (and that every client derived from it shares). The
+   * Retry phase runs before the Sign phase, so each attempt is signed afresh.
+   * Should a future SDK not keep its core pipeline there, its own retry
+   * policy stays in charge.
    */
-  #withRetry<P extends { factories: unknown[] }>(pipeline: P): P {
-    pipeline.factories.push(this.#retryPolicy);
-    return pipeline;
+  #withRetry<P extends object, C>(pipeline: P, create: (pipeline: P) => C): C {
+    const client = create(pipeline);
+    const core = (pipeline as { _corePipeline?: CorePipeline })._corePipeline;
+    if (core && typeof core.addPolicy === "function") {
+      core.removePolicy({ phase: "Retry" });
+      core.addPolicy(this.#retryPolicy, { phase: "Retry" });
+    }
+    return client;
   }
 
   /** The account-level blob client (created on first use). */
   get service(): BlobServiceClient {
     if (this.#service === undefined) {
-      const options = this.#pipelineOptions;
       const auth = this.#auth;
-      const pipeline = (credential: Parameters<typeof newPipeline>[0]) =>
-        this.#withRetry(newPipeline(credential, options));
-      if (auth.kind === "key") {
-        const credential = new StorageSharedKeyCredential(auth.accountName!, auth.accountKey!);
-        this.#service = new BlobServiceClient(
-          this.#endpoints.blobUrl,
-          pipeline(credential),
-          options,
-        );
-      } else if (auth.kind === "sas" || auth.kind === "anonymous") {
-        this.#service = new BlobServiceClient(
-          withSas(this.#endpoints.blobUrl, auth.sasToken),
-          pipeline(new AnonymousCredential()),
-          options,
-        );
-      } else {
-        this.#service = new BlobServiceClient(
-          this.#endpoints.blobUrl,
-          pipeline(this.#tokenCredential()),
-          options,
-        );
-      }
+      const url = this.#endpoints.blobUrl;
+      const [target, credential] = auth.kind === "key"
+        ? [url, new StorageSharedKeyCredential(auth.accountName!, auth.accountKey!)]
+        : auth.kind === "sas" || auth.kind === "anonymous"
+        ? [withSas(url, auth.sasToken), new AnonymousCredential()]
+        : [url, this.#tokenCredential()];
+      this.#service = this.#withRetry(
+        newPipeline(credential, this.#pipelineOptions),
+        (pipeline) => new BlobServiceClient(target, pipeline),
+      );
     }
     return this.#service;
   }
@@ -196,25 +196,15 @@ export class AzureClients {
     if (this.#fileSystem === undefined) {
       const auth = this.#auth;
       const url = `${this.#endpoints.dfsUrl}/${encodeURIComponent(this.#container)}`;
-      const options = this.#pipelineOptions;
-      const pipeline = (credential: Parameters<typeof newDataLakePipeline>[0]) =>
-        this.#withRetry(newDataLakePipeline(credential, options));
-      if (auth.kind === "key") {
-        const credential = new DataLakeSharedKeyCredential(auth.accountName!, auth.accountKey!);
-        this.#fileSystem = new DataLakeFileSystemClient(url, pipeline(credential), options);
-      } else if (auth.kind === "sas" || auth.kind === "anonymous") {
-        this.#fileSystem = new DataLakeFileSystemClient(
-          withSas(url, auth.sasToken),
-          pipeline(new DataLakeAnonymousCredential()),
-          options,
-        );
-      } else {
-        this.#fileSystem = new DataLakeFileSystemClient(
-          url,
-          pipeline(this.#tokenCredential()),
-          options,
-        );
-      }
+      const [target, credential] = auth.kind === "key"
+        ? [url, new DataLakeSharedKeyCredential(auth.accountName!, auth.accountKey!)]
+        : auth.kind === "sas" || auth.kind === "anonymous"
+        ? [withSas(url, auth.sasToken), new DataLakeAnonymousCredential()]
+        : [url, this.#tokenCredential()];
+      this.#fileSystem = this.#withRetry(
+        newDataLakePipeline(credential, this.#pipelineOptions),
+        (pipeline) => new DataLakeFileSystemClient(target, pipeline),
+      );
     }
     return this.#fileSystem;
   }

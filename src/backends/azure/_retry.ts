@@ -3,8 +3,8 @@
  * retries 500 and 503 only and ignores `Retry-After`; this one also retries
  * 408, 429, 502, 504 and network errors, honours `Retry-After` (seconds or an
  * HTTP date) and `x-ms-retry-after-ms` / `retry-after-ms`, and waits
- * abortably. It is a request policy factory in the storage pipeline, placed
- * before the SDK's Retry and Sign phases, so every attempt is signed afresh.
+ * abortably. It takes the place of the SDK's policy in the Retry phase of the
+ * core pipeline, before the Sign phase, so every attempt is signed afresh.
  * Private module.
  *
  * @module
@@ -12,15 +12,8 @@
 
 import { BackendUnavailableError } from "../../errors.ts";
 import { BACKEND } from "./_errors.ts";
-import type {
-  HttpOperationResponse,
-  RequestPolicy,
-  RequestPolicyFactory,
-  RequestPolicyOptions,
-  WebResource,
-} from "@azure/storage-blob";
 
-/** Settings of {@link retryPolicyFactory}. */
+/** Settings of {@link retryPolicy}. */
 export interface RetrySettings {
   /**
    * Aborted when the backend is closed: in-flight attempts are aborted with
@@ -34,6 +27,34 @@ export interface RetrySettings {
   retryDelayMs: number;
   /** Upper bound of any delay (also of a server's `Retry-After`) in milliseconds. */
   maxRetryDelayMs: number;
+  /** Server-side timeout of one attempt (the `timeout` query parameter, whole seconds). */
+  tryTimeoutMs?: number;
+}
+
+/** The parts of a core pipeline request the policy reads and sets. */
+export interface RetryRequest {
+  url: string;
+  body?: unknown;
+  /** A DOM `AbortSignal`, or the SDK's `AbortSignalLike`. */
+  abortSignal?: { readonly aborted: boolean };
+}
+
+/** The parts of a core pipeline response the policy reads. */
+export interface RetryResponse {
+  status: number;
+  headers: HeaderGetter;
+  readableStreamBody?: unknown;
+}
+
+/** A core pipeline policy (`@azure/core-rest-pipeline` `PipelinePolicy`). */
+export interface RetryPolicy {
+  /** The policy's name in the pipeline. */
+  name: string;
+  /** Sends the request through `next`, again when it is worth it. */
+  sendRequest<Res extends RetryResponse>(
+    request: RetryRequest,
+    next: (request: RetryRequest) => Promise<Res>,
+  ): Promise<Res>;
 }
 
 /** HTTP statuses worth another attempt. */
@@ -159,7 +180,7 @@ function abortError(): Error {
 }
 
 /** Releases the body of a response that is dropped for a retry. */
-function discard(response: HttpOperationResponse): void {
+function discard(response: RetryResponse): void {
   const body = (response as { readableStreamBody?: { destroy?(): void } }).readableStreamBody;
   try {
     body?.destroy?.();
@@ -169,61 +190,66 @@ function discard(response: HttpOperationResponse): void {
 }
 
 /**
- * A request policy factory for `Pipeline.factories` (storage-blob and
- * storage-file-datalake). The SDK's own retry policy should be set to one try.
+ * The retry policy, for the Retry phase of the SDK's core pipeline (in place
+ * of the SDK's own).
  *
- * @param settings Attempts and back-off.
- * @returns The factory.
+ * @param settings Attempts, back-off and the close signal.
+ * @returns The policy.
  */
-export function retryPolicyFactory(settings: RetrySettings): RequestPolicyFactory {
+export function retryPolicy(settings: RetrySettings): RetryPolicy {
   const maxTries = Math.max(1, Math.floor(settings.maxTries));
   const closeSignal = settings.closeSignal;
+  const timeoutSeconds = settings.tryTimeoutMs === undefined
+    ? undefined
+    : String(Math.max(1, Math.ceil(settings.tryTimeoutMs / 1000)));
   return {
-    create(nextPolicy: RequestPolicy, _options: RequestPolicyOptions): RequestPolicy {
-      return {
-        async sendRequest(request: WebResource): Promise<HttpOperationResponse> {
-          const signal = request.abortSignal as AbortSignal | undefined;
-          // Attempts also end when the backend is closed. (A caller's signal of
-          // another kind is kept; then close() only stops the retries.)
-          if (closeSignal && signal === undefined) {
-            request.abortSignal = closeSignal;
-          } else if (closeSignal && signal instanceof AbortSignal) {
-            request.abortSignal = AbortSignal.any([signal, closeSignal]);
-          }
-          const resendable = isResendable(request.body);
-          /** Waits before the next attempt; the caller's abort and close() cut it short. */
-          const wait = async (ms: number) => {
-            try {
-              await sleep(ms, request.abortSignal as AbortSignal | undefined);
-            } catch (error) {
-              if (closeSignal?.aborted) throw closedError();
-              throw error;
-            }
-          };
-          for (let attempt = 1;; attempt++) {
-            if (closeSignal?.aborted) throw closedError();
-            const last = attempt >= maxTries || !resendable;
-            let response: HttpOperationResponse;
-            try {
-              response = await nextPolicy.sendRequest(request);
-            } catch (error) {
-              // close() aborts the attempt: report that, not the abort or reset it caused.
-              if (closeSignal?.aborted) throw closedError(error);
-              if (last || isAbort(error, signal)) throw error;
-              const { retry, serverDelayMs } = classifyError(error);
-              if (!retry) throw error;
-              await wait(retryDelay(attempt, settings, serverDelayMs));
-              continue;
-            }
-            if (last || !RETRYABLE_STATUSES.has(response.status) || closeSignal?.aborted) {
-              return response;
-            }
-            const serverDelayMs = retryAfterMs(response.headers);
-            discard(response);
-            await wait(retryDelay(attempt, settings, serverDelayMs));
-          }
-        },
+    name: "remoteStoreRetryPolicy",
+    async sendRequest(request, next) {
+      const signal = request.abortSignal as AbortSignal | undefined;
+      // Attempts also end when the backend is closed. (A caller's signal of
+      // another kind is kept; then close() only stops the retries.)
+      if (closeSignal && signal === undefined) {
+        request.abortSignal = closeSignal;
+      } else if (closeSignal && signal instanceof AbortSignal) {
+        request.abortSignal = AbortSignal.any([signal, closeSignal]);
+      }
+      if (timeoutSeconds !== undefined) {
+        const url = new URL(request.url);
+        url.searchParams.set("timeout", timeoutSeconds);
+        request.url = url.toString();
+      }
+      const resendable = isResendable(request.body);
+      /** Waits before the next attempt; the caller's abort and close() cut it short. */
+      const wait = async (ms: number) => {
+        try {
+          await sleep(ms, request.abortSignal as AbortSignal | undefined);
+        } catch (error) {
+          if (closeSignal?.aborted) throw closedError();
+          throw error;
+        }
       };
+      for (let attempt = 1;; attempt++) {
+        if (closeSignal?.aborted) throw closedError();
+        const last = attempt >= maxTries || !resendable;
+        let response;
+        try {
+          response = await next(request);
+        } catch (error) {
+          // close() aborts the attempt: report that, not the abort or reset it caused.
+          if (closeSignal?.aborted) throw closedError(error);
+          if (last || isAbort(error, signal)) throw error;
+          const { retry, serverDelayMs } = classifyError(error);
+          if (!retry) throw error;
+          await wait(retryDelay(attempt, settings, serverDelayMs));
+          continue;
+        }
+        if (last || !RETRYABLE_STATUSES.has(response.status) || closeSignal?.aborted) {
+          return response;
+        }
+        const serverDelayMs = retryAfterMs(response.headers);
+        discard(response);
+        await wait(retryDelay(attempt, settings, serverDelayMs));
+      }
     },
   };
 }

@@ -7,33 +7,43 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { HttpOperationResponse, RequestPolicy, WebResource } from "@azure/storage-blob";
 import { BackendUnavailableError } from "../../errors.ts";
-import { isResendable, retryAfterMs, retryDelay, retryPolicyFactory } from "./_retry.ts";
+import {
+  isResendable,
+  retryAfterMs,
+  retryDelay,
+  type RetryPolicy,
+  retryPolicy,
+  type RetryRequest,
+  type RetryResponse,
+} from "./_retry.ts";
 
 /** Just enough of the SDK's headers for the policy (it only calls `get`). */
-function headers(values: Record<string, string>): HttpOperationResponse["headers"] {
-  return { get: (name: string) => values[name.toLowerCase()] } as unknown as HttpOperationResponse[
-    "headers"
-  ];
+function headers(values: Record<string, string>): RetryResponse["headers"] {
+  return { get: (name: string) => values[name.toLowerCase()] };
 }
 
-/** A fake next policy answering from a script; records attempts. */
-function scripted(script: (Partial<HttpOperationResponse> | Error)[]) {
+type Next = (request: RetryRequest) => Promise<RetryResponse>;
+
+/** A fake rest of the pipeline answering from a script; records attempts. */
+function scripted(script: (Partial<RetryResponse> | Error)[]): { next: Next; attempts: number[] } {
   const attempts: number[] = [];
-  const next: RequestPolicy = {
-    sendRequest() {
-      attempts.push(Date.now());
-      const step = script.shift();
-      if (step instanceof Error) return Promise.reject(step);
-      return Promise.resolve({ headers: headers({}), ...step } as HttpOperationResponse);
-    },
+  const next: Next = () => {
+    attempts.push(Date.now());
+    const step = script.shift();
+    if (step instanceof Error) return Promise.reject(step);
+    return Promise.resolve({ status: 0, headers: headers({}), ...step });
   };
   return { next, attempts };
 }
 
-function request(body?: unknown, abortSignal?: AbortSignal): WebResource {
-  return { method: "PUT", url: "http://x/y", body, abortSignal } as unknown as WebResource;
+/** The policy with its `next` bound, as the pipeline calls it. */
+function bind(policy: RetryPolicy, next: Next) {
+  return { sendRequest: (request: RetryRequest) => policy.sendRequest(request, next) };
+}
+
+function request(body?: unknown, abortSignal?: AbortSignal): RetryRequest {
+  return { url: "http://x/y", body, abortSignal };
 }
 
 const SETTINGS = { maxTries: 4, retryDelayMs: 1, maxRetryDelayMs: 2_000 };
@@ -87,7 +97,7 @@ describe("azure retry policy", () => {
       { status: 429, headers: headers({ "retry-after-ms": "120" }) },
       { status: 201 },
     ]);
-    const policy = retryPolicyFactory(SETTINGS).create(next, {} as never);
+    const policy = bind(retryPolicy(SETTINGS), next);
     const response = await policy.sendRequest(request(new Uint8Array(4)));
     assert.equal(response.status, 201);
     assert.equal(attempts.length, 2);
@@ -98,12 +108,12 @@ describe("azure retry policy", () => {
     const transient = scripted([restError(503), restError(undefined, { code: "ECONNRESET" }), {
       status: 200,
     }]);
-    const policy = retryPolicyFactory(SETTINGS).create(transient.next, {} as never);
+    const policy = bind(retryPolicy(SETTINGS), transient.next);
     assert.equal((await policy.sendRequest(request())).status, 200);
     assert.equal(transient.attempts.length, 3);
     for (const status of [404, 412, 409, 403]) {
       const final = scripted([restError(status), { status: 200 }]);
-      const p = retryPolicyFactory(SETTINGS).create(final.next, {} as never);
+      const p = bind(retryPolicy(SETTINGS), final.next);
       await assert.rejects(
         p.sendRequest(request()),
         (e) => (e as { statusCode?: number }).statusCode === status,
@@ -114,14 +124,24 @@ describe("azure retry policy", () => {
 
   test("gives up after maxTries and returns the last failure", async () => {
     const { next, attempts } = scripted([{ status: 500 }, { status: 500 }, { status: 500 }]);
-    const policy = retryPolicyFactory({ ...SETTINGS, maxTries: 3 }).create(next, {} as never);
+    const policy = bind(retryPolicy({ ...SETTINGS, maxTries: 3 }), next);
     assert.equal((await policy.sendRequest(request())).status, 500);
     assert.equal(attempts.length, 3);
   });
 
+  test("tryTimeoutMs becomes the server-side timeout parameter, in whole seconds", async () => {
+    const urls: string[] = [];
+    const policy = retryPolicy({ ...SETTINGS, tryTimeoutMs: 1500 });
+    await policy.sendRequest({ url: "http://x/c/b?comp=block" }, (request) => {
+      urls.push(request.url);
+      return Promise.resolve({ status: 201, headers: headers({}) });
+    });
+    assert.deepEqual(urls, ["http://x/c/b?comp=block&timeout=2"]);
+  });
+
   test("a streamed body is not re-sent", async () => {
     const { next, attempts } = scripted([{ status: 503 }, { status: 201 }]);
-    const policy = retryPolicyFactory(SETTINGS).create(next, {} as never);
+    const policy = bind(retryPolicy(SETTINGS), next);
     assert.equal((await policy.sendRequest(request(new ReadableStream()))).status, 503);
     assert.equal(attempts.length, 1);
   });
@@ -131,10 +151,7 @@ describe("azure retry policy", () => {
       status: 503,
       headers: headers({ "retry-after": "5" }),
     }]);
-    const policy = retryPolicyFactory({ ...SETTINGS, maxRetryDelayMs: 10_000 }).create(
-      next,
-      {} as never,
-    );
+    const policy = bind(retryPolicy({ ...SETTINGS, maxRetryDelayMs: 10_000 }), next);
     const controller = new AbortController();
     const reason = new Error("stop");
     setTimeout(() => controller.abort(reason), 30);
@@ -151,7 +168,7 @@ describe("azure retry policy", () => {
     const abort = new Error("aborted");
     abort.name = "AbortError";
     const { next, attempts } = scripted([abort, { status: 200 }]);
-    const policy = retryPolicyFactory(SETTINGS).create(next, {} as never);
+    const policy = bind(retryPolicy(SETTINGS), next);
     await assert.rejects(policy.sendRequest(request()), (e) => e === abort);
     assert.equal(attempts.length, 1);
   });
@@ -162,12 +179,14 @@ describe("azure retry policy", () => {
       status: 503,
       headers: headers({ "retry-after": "5" }),
     }]);
-    const policy = retryPolicyFactory({
-      ...SETTINGS,
-      maxRetryDelayMs: 10_000,
-      closeSignal: closing.signal,
-    })
-      .create(next, {} as never);
+    const policy = bind(
+      retryPolicy({
+        ...SETTINGS,
+        maxRetryDelayMs: 10_000,
+        closeSignal: closing.signal,
+      }),
+      next,
+    );
     setTimeout(() => closing.abort(), 30);
     await assert.rejects(policy.sendRequest(request()), (e) => {
       assert.ok(e instanceof BackendUnavailableError);
