@@ -9,7 +9,7 @@
 
 import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BackendUnavailableError, RemoteStoreError, Store } from "../../mod.ts";
+import { AlreadyExistsError, BackendUnavailableError, RemoteStoreError, Store } from "../../mod.ts";
 import {
   type FaultEnv,
   type Flavor,
@@ -176,6 +176,20 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       } catch (error) {
         assert.ok(error instanceof RemoteStoreError, String(error));
       }
+      await assertContent(NEW);
+    });
+
+    test("a create-only write whose Put Block List answer was lost succeeds: the retry finds its own commit", async () => {
+      env.proxy.add({
+        ...blockRule(/comp=blocklist/),
+        times: 1,
+        action: { kind: "reset", afterBytes: 0 },
+      });
+      const result = await retrying.write(key, NEW);
+      assert.equal(result.size, NEW.byteLength);
+      await assertContent(NEW);
+      // Another writer's create-only write still loses.
+      await assert.rejects(retrying.write(key, OLD), AlreadyExistsError);
       await assertContent(NEW);
     });
 

@@ -239,7 +239,13 @@ export async function uploadStream(
       });
       return { size: total, etag: response.etag };
     } catch (error) {
-      if (statusOf(error) === 400 && errorCodeOf(error) === "InvalidBlockList") {
+      const status = statusOf(error);
+      if (status === 409 || status === 412 || status === 400) {
+        // A retried commit whose first answer was lost finds its own commit in the way.
+        const own = await ownCommit(blob, ids, abortSignal);
+        if (own) return { size: total, etag: own.etag };
+      }
+      if (status === 400 && errorCodeOf(error) === "InvalidBlockList") {
         throw await explainLostBlocks(blob, options, error);
       }
       throw error;
@@ -249,6 +255,25 @@ export async function uploadStream(
     throw error;
   } finally {
     reader.release();
+  }
+}
+
+/**
+ * Whether the blob's committed blocks are exactly this upload's (their ids
+ * carry the upload's random prefix), with the blob's ETag; `undefined` if not.
+ */
+async function ownCommit(
+  blob: BlockBlobClient,
+  ids: readonly string[],
+  abortSignal: AbortSignal,
+): Promise<{ etag?: string } | undefined> {
+  try {
+    const list = await blob.getBlockList("committed", { abortSignal });
+    const names = list.committedBlocks?.map((block) => block.name) ?? [];
+    const ours = names.length === ids.length && names.every((name, i) => name === ids[i]);
+    return ours ? { etag: list.etag } : undefined;
+  } catch {
+    return undefined;
   }
 }
 
