@@ -503,20 +503,21 @@ export class Store {
     return this.#run(path, options.signal, caps, async (backend) => {
       const key = this.#key(path);
       const { onProgress } = options;
+      const writeOptions = (size: number | undefined) => ({
+        overwrite: options.overwrite ?? false,
+        atomic,
+        size,
+        contentType: options.contentType,
+        metadata: options.metadata,
+        ifMatch: options.ifMatch,
+        signal: options.signal,
+      });
       const bytes = backend.writeBytes ? wholeBytes(content) : undefined;
       if (bytes !== undefined) {
         // Known-size content goes to the backend in one piece, without a stream.
         const size = bytes.byteLength;
         onProgress?.(0, size);
-        const result = await backend.writeBytes!(key, bytes, {
-          overwrite: options.overwrite ?? false,
-          atomic,
-          size,
-          contentType: options.contentType,
-          metadata: options.metadata,
-          ifMatch: options.ifMatch,
-          signal: options.signal,
-        });
+        const result = await backend.writeBytes!(key, bytes, writeOptions(size));
         onProgress?.(size, size);
         return this.#writeResult(key, result);
       }
@@ -530,15 +531,7 @@ export class Store {
         (error) => (contentFailure = new ContentFailure(error)).error,
         onProgress && ((chunk) => onProgress(loaded += chunk.byteLength, size)),
       );
-      const result = await backend.write(key, stream, {
-        overwrite: options.overwrite ?? false,
-        atomic,
-        size,
-        contentType: options.contentType,
-        metadata: options.metadata,
-        ifMatch: options.ifMatch,
-        signal: options.signal,
-      }).catch(async (error) => {
+      const result = await backend.write(key, stream, writeOptions(size)).catch(async (error) => {
         // Release the caller's content (an HTTP body, a file) if the backend left it unread.
         if (!stream.locked) await stream.cancel(error).catch(() => {});
         throw contentFailure ?? error;
