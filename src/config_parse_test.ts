@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { inspect } from "node:util";
 import { InvalidConfigError, parseConfig, Registry } from "../mod.ts";
+import { Prng } from "../tests/_prng.ts";
 
 const CONN = "UseDevelopmentStorage=true";
 const SECRET = "s3cr3t-Value/XYZ+abc==";
@@ -695,20 +696,9 @@ describe("parseConfig: input handling", () => {
   });
 });
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("parseConfig: random malformed configs", () => {
-  const random = prng(20240601);
+  const rng = new Prng(20240601);
+  const random = () => rng.next();
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const keys = [
     "backends",

@@ -23,21 +23,10 @@ import {
   setupFaultEnv,
   sha256,
 } from "./_env.ts";
+import { Prng } from "../_prng.ts";
 
 const STORES = 8;
 const FILES = 8;
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const flavor of ["flat", "hns"] as Flavor[]) {
   describe(`reliability: 200 concurrent operations across 8 stores (${flavor})`, () => {
@@ -86,7 +75,7 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
     }, HOOK);
 
     test("nothing is lost or corrupted; nothing unexpected exists", async () => {
-      const rnd = random(flavor === "flat" ? 42 : 43);
+      const rnd = new Prng(flavor === "flat" ? 42 : 43);
       // Random delays on every proxied request, and a few 503s on the way.
       env.proxy.add({
         method: "PUT",
@@ -102,7 +91,7 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       const stores: Store[] = [];
       for (let s = 0; s < STORES; s++) stores.push(registry.getStore(`s${s}`));
       const content = (s: number, f: number, version: number) =>
-        patternBytes(Math.floor(rnd() * 150_000), s * 1000 + f * 10 + version);
+        patternBytes(Math.floor(rnd.next() * 150_000), s * 1000 + f * 10 + version);
       const v1 = stores.map((_, s) => Array.from({ length: FILES }, (_, f) => content(s, f, 1)));
       const v2 = stores.map((_, s) => Array.from({ length: FILES }, (_, f) => content(s, f, 2)));
       const ops: Promise<unknown>[] = [];

@@ -6,39 +6,9 @@
  */
 
 import { InvalidPathError, normalizePath, RemoteStoreError } from "../../mod.ts";
+import { Prng } from "../_prng.ts";
 
-/** A small, fast, seeded PRNG (mulberry32). Same seed, same sequence, on every runtime. */
-export class Prng {
-  #state: number;
-
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  /** True with probability `p`. */
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  /** One element of a non-empty array. */
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-}
+export { Prng };
 
 /** Hex form of a seed for test names. */
 export function hexSeed(seed: number): string {
