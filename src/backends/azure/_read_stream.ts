@@ -13,6 +13,7 @@ import {
 } from "../../errors.ts";
 import { type ErrorMappingStream, MAP_ERRORS } from "../../_streams.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
+import { sleep } from "./_retry.ts";
 
 /** How to open and resume one read. */
 export interface BlobReadOptions {
@@ -81,19 +82,22 @@ function parseTotal(contentRange: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+/**
+ * The error for a read whose blob changed (412 on the ETag-pinned request)
+ * or was deleted (404) after the first response; `undefined` for others.
+ */
+export function changedWhileReading(
+  error: unknown,
+  key: string,
+): PreconditionFailedError | undefined {
+  const status = statusOf(error);
+  if (status !== 412 && status !== 404) return undefined;
+  return new PreconditionFailedError(
+    status === 404
+      ? "File was deleted while it was being read"
+      : "File changed while it was being read",
+    { path: key, backend: BACKEND, cause: error },
+  );
 }
 
 function asBytes(chunk: unknown): Uint8Array {
@@ -254,15 +258,9 @@ export async function openBlobReadStream(
         return next.readableStreamBody as unknown as Body | undefined;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
+        const changed = changedWhileReading(error, key);
+        if (changed) throw changed;
         const status = statusOf(error);
-        if (status === 412 || status === 404) {
-          throw new PreconditionFailedError(
-            status === 404
-              ? "File was deleted while it was being read"
-              : "File changed while it was being read",
-            { path: key, backend: BACKEND, cause: error },
-          );
-        }
         if (status !== undefined && status !== 408 && status !== 429 && status < 500) {
           throw error;
         }

@@ -153,7 +153,8 @@ const NETWORK_CODE = /^(E[A-Z0-9_]+|REQUEST_SEND_ERROR|PARSE_ERROR|UND_ERR_[A-Z_
 /** Messages of network failures that carry no code. */
 const NETWORK_MESSAGE = /socket hang up|network|connection|terminated|timed? ?out/i;
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`; rejects at once with the signal's reason when it is (or becomes) aborted. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason ?? abortError());
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {

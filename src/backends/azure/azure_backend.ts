@@ -49,8 +49,8 @@ import {
 import { FlatNamespace, lowerCaseKeys } from "./_flat.ts";
 import { HnsNamespace, isFolderMetadata, TEMP_PREFIX } from "./_hns.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
-import { openBlobReadStream } from "./_read_stream.ts";
-import { putBlob, uploadStream } from "./_upload.ts";
+import { changedWhileReading, openBlobReadStream } from "./_read_stream.ts";
+import { putBlob, type UploadOptions, uploadStream } from "./_upload.ts";
 import { canSign, signBlobUrl } from "./_sas.ts";
 
 export type { AzureBackendOptions, AzureRetryOptions, TokenCredentialLike } from "./_options.ts";
@@ -382,17 +382,8 @@ export class AzureBackend implements Backend {
       body.destroy?.();
       if (signal?.aborted) throw signal.reason;
       if (error instanceof RemoteStoreError) throw error;
-      const status = statusOf(error);
-      if (status === 412 || status === 404) {
-        this.#map(error, { key, signal }); // removes secrets from the native error's text
-        throw new PreconditionFailedError(
-          status === 404
-            ? "File was deleted while it was being read"
-            : "File changed while it was being read",
-          { path: key, backend: BACKEND, cause: error },
-        );
-      }
-      throw this.#map(error, { key, signal });
+      const mapped = this.#map(error, { key, signal }); // also removes secrets from its text
+      throw changedWhileReading(error, key) ?? mapped;
     }
   }
 
@@ -430,17 +421,7 @@ export class AzureBackend implements Backend {
       return await this.#writeViaRename(namespace, key, body, options);
     }
     try {
-      return await uploadStream(this.#blob(key), body, {
-        key,
-        size: options.size,
-        blockSize: this.#blockSize,
-        concurrency: this.#concurrency,
-        contentType: options.contentType ?? guessContentType(key),
-        metadata: options.metadata,
-        overwrite: options.overwrite,
-        ifMatch: options.ifMatch,
-        signal,
-      });
+      return await uploadStream(this.#blob(key), body, this.#uploadOptions(key, options));
     } catch (error) {
       throw this.#map(error, { key, signal, createOnly: !options.overwrite });
     }
@@ -470,16 +451,25 @@ export class AzureBackend implements Backend {
       return await this.write(key, bytesStream(bytes), options);
     }
     try {
-      return await putBlob(this.#blob(key), bytes, {
-        contentType: options.contentType ?? guessContentType(key),
-        metadata: options.metadata,
-        overwrite: options.overwrite,
-        ifMatch: options.ifMatch,
-        signal,
-      });
+      return await putBlob(this.#blob(key), bytes, this.#uploadOptions(key, options));
     } catch (error) {
       throw this.#map(error, { key, signal, createOnly: !options.overwrite });
     }
+  }
+
+  /** How `write` and `writeBytes` upload `key`. */
+  #uploadOptions(key: string, options: BackendWriteOptions): UploadOptions {
+    return {
+      key,
+      size: options.size,
+      blockSize: this.#blockSize,
+      concurrency: this.#concurrency,
+      contentType: options.contentType ?? guessContentType(key),
+      metadata: options.metadata,
+      overwrite: options.overwrite,
+      ifMatch: options.ifMatch,
+      signal: options.signal,
+    };
   }
 
   /** `writeAtomic` on HNS: upload to a temporary file, then one atomic rename onto `key`. */
