@@ -10,6 +10,7 @@ import type { BlobItem, ContainerClient } from "@azure/storage-blob";
 import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import { DirectoryNotEmptyError, InvalidPathError, NotFoundError } from "../../errors.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
+import { quoteEtag } from "./_etag.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { sortByKey } from "./_namespace.ts";
 import { runPool } from "./_pool.ts";
@@ -51,7 +52,8 @@ export function itemInfo(item: BlobItem): BackendFileInfo {
     size: p.contentLength ?? 0,
     modifiedAt: p.lastModified,
   };
-  if (p.etag !== undefined) info.etag = p.etag;
+  const etag = quoteEtag(p.etag);
+  if (etag !== undefined) info.etag = etag;
   if (p.contentType !== undefined) info.contentType = p.contentType;
   info.metadata = lowerCaseKeys(item.metadata);
   return info;

@@ -19,6 +19,7 @@ import {
   NotFoundError,
 } from "../../errors.ts";
 import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
+import { quoteEtag } from "./_etag.ts";
 import { isCleanKey } from "./_flat.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { sortByKey } from "./_namespace.ts";
@@ -55,7 +56,8 @@ function pathInfo(path: Path & { name: string }): BackendFileInfo {
     size: Number(path.contentLength ?? 0),
     modifiedAt: path.lastModified ?? new Date(0),
   };
-  if (path.etag !== undefined) info.etag = path.etag;
+  const etag = quoteEtag(path.etag);
+  if (etag !== undefined) info.etag = etag;
   return info;
 }
 

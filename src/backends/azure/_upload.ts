@@ -13,6 +13,7 @@ import {
   PreconditionFailedError,
 } from "../../errors.ts";
 import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
+import { quoteEtag } from "./_etag.ts";
 
 /** How to upload one blob whose content is already in memory. */
 export interface PutOptions {
@@ -44,7 +45,7 @@ export async function putBlob(
     metadata: options.metadata,
     conditions: { ifNoneMatch: options.overwrite ? undefined : "*", ifMatch: options.ifMatch },
   });
-  return { size: bytes.byteLength, etag: response.etag };
+  return { size: bytes.byteLength, etag: quoteEtag(response.etag) };
 }
 
 /** How to upload one blob. */
@@ -237,7 +238,7 @@ export async function uploadStream(
         metadata: options.metadata,
         conditions,
       });
-      return { size: total, etag: response.etag };
+      return { size: total, etag: quoteEtag(response.etag) };
     } catch (error) {
       const status = statusOf(error);
       if (status === 409 || status === 412 || status === 400) {
@@ -271,7 +272,7 @@ async function ownCommit(
     const list = await blob.getBlockList("committed", { abortSignal });
     const names = list.committedBlocks?.map((block) => block.name) ?? [];
     const ours = names.length === ids.length && names.every((name, i) => name === ids[i]);
-    return ours ? { etag: list.etag } : undefined;
+    return ours ? { etag: quoteEtag(list.etag) } : undefined;
   } catch {
     return undefined;
   }

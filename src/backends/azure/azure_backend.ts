@@ -46,6 +46,7 @@ import {
   missingFile,
   statusOf,
 } from "./_errors.ts";
+import { quoteEtag } from "./_etag.ts";
 import { FlatNamespace, lowerCaseKeys } from "./_flat.ts";
 import { HnsNamespace, isFolderMetadata, TEMP_PREFIX } from "./_hns.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
@@ -597,7 +598,8 @@ export class AzureBackend implements Backend {
         size: p.contentLength ?? 0,
         modifiedAt: p.lastModified ?? new Date(0),
       };
-      if (p.etag !== undefined) info.etag = p.etag;
+      const etag = quoteEtag(p.etag);
+      if (etag !== undefined) info.etag = etag;
       if (p.contentType !== undefined) info.contentType = p.contentType;
       info.metadata = lowerCaseKeys(p.metadata);
       return info;
