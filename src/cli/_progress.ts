@@ -63,7 +63,8 @@ export function formatProgress(loaded: number, total: number, elapsedMs: number)
 
 /**
  * A progress bar redrawn in place with `\r`, at most every `interval`
- * milliseconds, only while the total size is known. {@link Progress.finish}
+ * milliseconds (plus the final, complete frame), only while the total size is
+ * known. {@link Progress.finish}
  * clears it and prints one completion line; {@link Progress.clear} only clears.
  */
 export class Progress {
@@ -74,6 +75,7 @@ export class Progress {
   readonly #start: number;
   #lastDraw = -Infinity;
   #drawn = false;
+  #drewFinal = false;
   #loaded = 0;
   #total: number | undefined;
 
@@ -93,7 +95,7 @@ export class Progress {
 
   /**
    * Records progress and redraws when the interval has passed (the first
-   * update with a known total always draws).
+   * update with a known total and the final one, all bytes done, always draw).
    *
    * @param loaded Bytes done so far.
    * @param total Bytes in all, when known.
@@ -103,7 +105,10 @@ export class Progress {
     if (total !== undefined) this.#total = total;
     if (!this.#enabled || this.#total === undefined) return;
     const now = this.#now();
-    if (this.#drawn && now - this.#lastDraw < this.#interval) return;
+    // The final frame (everything done) is always drawn, however soon it comes.
+    const final = loaded >= this.#total;
+    if (this.#drawn && (final ? this.#drewFinal : now - this.#lastDraw < this.#interval)) return;
+    this.#drewFinal = final;
     this.#lastDraw = now;
     this.#drawn = true;
     this.#sink.write(`\r${formatProgress(loaded, this.#total, now - this.#start)}${ERASE}`);

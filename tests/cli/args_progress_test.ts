@@ -81,6 +81,27 @@ describe("progress bar", () => {
     assert.match(el(out), /\r<EL>copied 1000 B in 1\.0 s \(0\.0 MiB\/s\)\n$/);
   });
 
+  test("the final frame is drawn even when it comes within the first interval", () => {
+    let now = 0;
+    let out = "";
+    const bar = new Progress({ write: (t: string) => (out += t) }, {
+      enabled: true,
+      now: () => now,
+    });
+    const total = 64 * 1024 * 1024;
+    bar.update(0, total);
+    now = 1;
+    bar.update(total / 2, total); // within the interval: skipped
+    now = 2;
+    bar.update(total, total); // the final frame: drawn
+    bar.update(total, total); // drawn once only
+    const draws = out.split("\r").filter((s) => s.startsWith("["));
+    assert.deepEqual(draws.map((d) => d.replace(/ {2}\S+ MiB\/s.*$/, "")), [
+      "[------------------------]   0%  0 B / 64.0 MiB",
+      "[########################] 100%  64.0 MiB / 64.0 MiB",
+    ]);
+  });
+
   test("draws nothing when disabled or while the total is unknown", () => {
     let out = "";
     const sink = { write: (t: string) => (out += t) };
