@@ -4,9 +4,11 @@
  * streams; writes stage blocks with bounded memory and commit atomically;
  * create-only writes, copies and moves are race-free.
  *
- * In a `RegistryConfig`, `type: "azure"` needs no import: the Registry loads
- * this module when a store first uses it. Import it to use the backend
- * directly or to reach the native SDK clients with `unwrap()`.
+ * In a Registry config use `{ type: "azure", options: { container, ... } }`
+ * and give the Registry {@link azureBackendType} (`new Registry(config, {
+ * backendTypes: [azureBackendType] })`, or `registerBackendType(azureBackendType)`
+ * once). Import {@link AzureBackend} to use the backend directly or to reach
+ * the native SDK clients with `unwrap()`.
  *
  * @example Connect with a connection string
  * ```ts ignore
@@ -30,6 +32,7 @@
  * @module
  */
 
+export { azureBackendType } from "./src/backends/azure/azure_type.ts";
 export { AzureBackend } from "./src/backends/azure/azure_backend.ts";
 export type {
   AzureBackendOptions,

@@ -18,7 +18,17 @@
  * interrupted, 141 stdout closed (see {@link ExitCode}).
  *
  * Imported as a module, this entrypoint exports {@link run}, which runs the
- * CLI in-process with the I/O you give it.
+ * CLI in-process with the I/O you give it, and {@link main}, which runs it on
+ * the process's arguments: write a three-line program around `main` to add
+ * your own backend types (an S3 or R2 backend, say) to the CLI.
+ *
+ * @example A CLI that also knows your own backend type
+ * ```ts ignore
+ * import { main } from "@remote-store/remote-store/cli";
+ * import { myBackendType } from "./my_backend.ts";
+ *
+ * await main({ backendTypes: [myBackendType] });
+ * ```
  *
  * @example Run the CLI in-process
  * ```ts ignore
@@ -42,6 +52,9 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { realpathSync } from "node:fs";
 import { ExitCode, OutputClosedError, run } from "./src/cli/commands.ts";
+import type { BackendType } from "./src/backend_type.ts";
+import { localBackendType } from "./src/backends/local/local_type.ts";
+import { azureBackendType } from "./src/backends/azure/azure_type.ts";
 
 export {
   type CliIO,
@@ -64,8 +77,28 @@ function isMain(): boolean {
   }
 }
 
-/** Runs the CLI on the process's arguments, streams and environment, then exits. */
-async function main(): Promise<void> {
+/** Options of {@link main}. */
+export interface MainOptions {
+  /** Backend types the config may name besides `memory`, `local` and `azure`. */
+  backendTypes?: readonly BackendType[];
+}
+
+/**
+ * Runs the CLI on the process's arguments, streams and environment, then
+ * exits the process with the command's exit code. The config may name
+ * `memory`, `local`, `azure`, the registered types and `backendTypes`.
+ *
+ * @param options `backendTypes`: your own backend types.
+ * @returns Never resolves normally: the process exits.
+ *
+ * @example Add a backend type to the CLI
+ * ```ts ignore
+ * import { main } from "@remote-store/remote-store/cli";
+ * import { myBackendType } from "./my_backend.ts";
+ * await main({ backendTypes: [myBackendType] });
+ * ```
+ */
+export async function main(options: MainOptions = {}): Promise<void> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -88,6 +121,7 @@ async function main(): Promise<void> {
     cwd: process.cwd(),
     isTTY: process.stderr.isTTY === true,
     signal: controller.signal,
+    backendTypes: [localBackendType, azureBackendType, ...(options.backendTypes ?? [])],
   });
   process.off("SIGINT", onSigint);
   // Let buffered output reach its reader before exiting.

@@ -4,8 +4,9 @@
  * renamed into place (atomic); create-only writes are race-free; symbolic
  * links cannot lead outside the root.
  *
- * In a {@link https://jsr.io/@remote-store/remote-store | RegistryConfig} use
- * `{ type: "local", options: { root } }`; no import of this module is needed.
+ * In a Registry config use `{ type: "local", options: { root } }` and give
+ * the Registry {@link localBackendType} (`new Registry(config, { backendTypes:
+ * [localBackendType] })`, or `registerBackendType(localBackendType)` once).
  *
  * @example A store on a local folder
  * ```ts
@@ -21,6 +22,7 @@
  * @module
  */
 
+export { localBackendType } from "./src/backends/local/local_type.ts";
 export { LocalBackend } from "./src/backends/local/local_backend.ts";
 export type { LocalBackendOptions } from "./src/backends/local/_options.ts";
 // The contract types LocalBackend's methods refer to (also exported by the core entrypoint).

@@ -7,7 +7,10 @@
  * files pipe straight into `Response` bodies.
  *
  * This entrypoint is edge-safe: it loads no `node:` module and no Azure SDK.
- * The local and Azure backends are imported only when a store first uses them.
+ * The local and Azure backends live in their own entrypoints
+ * (`@remote-store/remote-store/local`, `@remote-store/remote-store/azure`);
+ * an application imports the ones it uses and gives their backend types to
+ * the {@link Registry}.
  *
  * @example Quick start
  * ```ts
@@ -33,6 +36,7 @@ export type * from "./src/types.ts";
 export type * from "./src/backend.ts";
 export * from "./src/store.ts";
 export * from "./src/registry.ts";
+export { type BackendType, memoryBackendType, registerBackendType } from "./src/backend_type.ts";
 export * from "./src/config.ts";
 export * from "./src/config_parse.ts";
 export * from "./src/transfer.ts";

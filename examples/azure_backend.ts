@@ -23,7 +23,7 @@
 import process from "node:process";
 import { DataLakeFileSystemClient } from "@azure/storage-file-datalake";
 import { Registry, type RegistryConfig } from "../mod.ts";
-import { AzureBackend } from "../azure.ts";
+import { AzureBackend, azureBackendType } from "../azure.ts";
 
 const HELP = `Set RS_AZURE_CONTAINER to run this example.
 Auth (pick one): RS_AZURE_CONN, or RS_AZURE_ACCOUNT + RS_AZURE_KEY
@@ -74,7 +74,7 @@ export async function runAzureExample(env: Record<string, string | undefined>): 
   };
 
   {
-    await using registry = new Registry(config);
+    await using registry = new Registry(config, { backendTypes: [azureBackendType] });
     const data = registry.getStore("data");
     const archive = registry.getStore("archive");
 

@@ -6,12 +6,12 @@
 
 import { InvalidConfigError, RemoteStoreError } from "./errors.ts";
 import { normalizePath } from "./paths.ts";
-import { BACKEND_TYPES } from "./_backend_types.ts";
+import { type BackendType, knownBackendTypes } from "./backend_type.ts";
 import { describe } from "./_options.ts";
 
 /** One backend: its type and the options that type takes. */
 export interface BackendConfig {
-  /** Backend type: `"memory"`, `"local"` or `"azure"`. */
+  /** Backend type: `"memory"`, or a type given to the Registry (`"local"`, `"azure"`, your own). */
   type: string;
   /** Options of that type (for example `{ root }` for local, `{ container, ... }` for azure). */
   options?: Record<string, unknown>;
@@ -44,12 +44,31 @@ function requireRecord(value: unknown, key: string): Record<string, unknown> {
   return value;
 }
 
+/** Options of {@link validateConfig} and the {@link Registry} constructor. */
+export interface ConfigTypesOptions {
+  /**
+   * Backend types the config may name besides `memory` and the registered
+   * ones (see {@link registerBackendType}), for example `localBackendType`
+   * from `@remote-store/remote-store/local`.
+   */
+  backendTypes?: readonly BackendType[];
+}
+
+/** A configured backend: its type and its parsed options. Private to the library. */
+export interface CheckedBackend {
+  type: BackendType;
+  options: unknown;
+}
+
 /**
  * Validates a configuration object: every backend has a known type and valid
  * options, every store names a defined backend and has a valid root path.
  *
  * @param config The configuration to check.
- * @throws {InvalidConfigError} Naming the key path of the first problem.
+ * @param options The backend types the config may use besides the built-in
+ *   and registered ones.
+ * @throws {InvalidConfigError} Naming the key path of the first problem; an
+ *   unknown type lists the known types and says how to add one.
  *
  * @example Validate before use
  * ```ts
@@ -57,24 +76,40 @@ function requireRecord(value: unknown, key: string): Record<string, unknown> {
  * validateConfig({ backends: { mem: { type: "memory" } }, stores: { s: { backend: "mem" } } });
  * ```
  */
-export function validateConfig(config: RegistryConfig): void {
+export function validateConfig(config: RegistryConfig, options: ConfigTypesOptions = {}): void {
+  checkConfig(config, options);
+}
+
+/**
+ * Validates a configuration and parses every backend's options with its
+ * type. Private to the library (the Registry keeps the result).
+ */
+export function checkConfig(
+  config: RegistryConfig,
+  options: ConfigTypesOptions = {},
+): Map<string, CheckedBackend> {
+  const types = knownBackendTypes(options.backendTypes);
   const root = requireRecord(config, "config");
   const backends = requireRecord(root.backends, "backends");
   const stores = requireRecord(root.stores, "stores");
+  const checked = new Map<string, CheckedBackend>();
   for (const [name, value] of Object.entries(backends)) {
     const backend = requireRecord(value, `backends.${name}`);
-    const type = backend.type;
-    if (typeof type !== "string" || !Object.hasOwn(BACKEND_TYPES, type)) {
-      const known = Object.keys(BACKEND_TYPES).map((t) => `"${t}"`).join(", ");
+    const typeName = backend.type;
+    const type = typeof typeName === "string" ? types.get(typeName) : undefined;
+    if (type === undefined) {
+      const known = [...types.keys()].map((t) => `"${t}"`).join(", ");
       throw new InvalidConfigError(
         `"backends.${name}.type" must be one of ${known}, got ${
-          typeof type === "string" ? `"${type}"` : describe(type)
-        }`,
+          typeof typeName === "string" ? `"${typeName}"` : describe(typeName)
+        } (to add a type, import it, for example localBackendType from ` +
+          `"@remote-store/remote-store/local", and pass it as ` +
+          `new Registry(config, { backendTypes: [localBackendType] }) or call registerBackendType)`,
       );
     }
     const optionsKey = `backends.${name}.options`;
-    const options = backend.options === undefined ? {} : requireRecord(backend.options, optionsKey);
-    BACKEND_TYPES[type]!.validate(options, optionsKey);
+    const given = backend.options === undefined ? {} : requireRecord(backend.options, optionsKey);
+    checked.set(name, { type, options: parseOptions(type, given, optionsKey) });
   }
   for (const [name, value] of Object.entries(stores)) {
     const store = requireRecord(value, `stores.${name}`);
@@ -101,5 +136,24 @@ export function validateConfig(config: RegistryConfig): void {
         });
       }
     }
+  }
+  return checked;
+}
+
+/** Runs a type's option parser; a plain `TypeError` or `RangeError` becomes an `InvalidConfigError`. */
+function parseOptions(
+  type: BackendType,
+  options: Record<string, unknown>,
+  keyPath: string,
+): unknown {
+  try {
+    return type.parseOptions(options, keyPath);
+  } catch (error) {
+    if (error instanceof RemoteStoreError) throw error;
+    const reason = error instanceof Error ? error.message : describe(error);
+    throw new InvalidConfigError(
+      `Invalid options at "${keyPath}" for backend type "${type.type}": ${reason}`,
+      { cause: error },
+    );
   }
 }

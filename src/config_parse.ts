@@ -8,11 +8,11 @@
  */
 
 import { InvalidConfigError } from "./errors.ts";
-import { type RegistryConfig, validateConfig } from "./config.ts";
+import { type ConfigTypesOptions, type RegistryConfig, validateConfig } from "./config.ts";
 import { describe } from "./_options.ts";
 
-/** Options of {@link parseConfig}. */
-export interface ParseConfigOptions {
+/** Options of {@link parseConfig}: `env`, and the backend types the config may name. */
+export interface ParseConfigOptions extends ConfigTypesOptions {
   /**
    * The variables `${VAR}` references are expanded from. Default: an empty
    * map, so every `${VAR}` without a default is an error. The process
@@ -429,7 +429,9 @@ function parse(input: unknown, parser: Parser): RegistryConfig {
  * nothing with it.
  *
  * @param input The parsed file content (for example `JSON.parse(text)`).
- * @param options `env`: the variables `${NAME}` expands from (default: none).
+ * @param options `env`: the variables `${NAME}` expands from (default: none);
+ *   `backendTypes`: the types the config may name besides `memory` and the
+ *   registered ones.
  * @returns A validated configuration, ready for `new Registry(config)`.
  * @throws {InvalidConfigError} For anything wrong, naming the key path: an
  * unknown key, a wrong type, a missing variable, invalid backend options.
@@ -437,6 +439,7 @@ function parse(input: unknown, parser: Parser): RegistryConfig {
  * @example Load a JSON config shared with the Python library
  * ```ts
  * import { parseConfig, Registry } from "@remote-store/remote-store";
+ * import { azureBackendType } from "@remote-store/remote-store/azure";
  *
  * const text = `{
  *   "backends": {
@@ -452,11 +455,13 @@ function parse(input: unknown, parser: Parser): RegistryConfig {
  *   }
  * }`;
  * // In an application: parseConfig(JSON.parse(text), { env: Deno.env.toObject() })
+ * const backendTypes = [azureBackendType];
  * const config = parseConfig(JSON.parse(text), {
  *   env: { AZURE_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" },
+ *   backendTypes,
  * });
  * console.log(config.stores.scratch); // { backend: "mem", rootPath: "tmp" }
- * await using registry = new Registry(config);
+ * await using registry = new Registry(config, { backendTypes });
  * await registry.getStore("scratch").write("a.txt", "hello");
  * ```
  *
@@ -482,7 +487,9 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): R
     parser = new Parser(env);
     const config = parse(input, parser);
     try {
-      validateConfig(config);
+      validateConfig(config, {
+        backendTypes: (options as ParseConfigOptions | undefined)?.backendTypes,
+      });
     } catch (error) {
       if (error instanceof InvalidConfigError) throw parser.rewrite(error);
       throw error;

@@ -2,8 +2,14 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { inspect } from "node:util";
-import { InvalidConfigError, parseConfig, Registry } from "../mod.ts";
+import { InvalidConfigError, parseConfig, registerBackendType, Registry } from "../mod.ts";
+import { localBackendType } from "../local.ts";
+import { azureBackendType } from "../azure.ts";
 import { Prng } from "../tests/_prng.ts";
+
+// These configs name the local and Azure types: make them known once, as an application can.
+registerBackendType(localBackendType);
+registerBackendType(azureBackendType);
 
 const CONN = "UseDevelopmentStorage=true";
 const SECRET = "s3cr3t-Value/XYZ+abc==";

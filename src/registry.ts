@@ -5,139 +5,30 @@
  * @module
  */
 
-import type {
-  Backend,
-  BackendDeleteFolderOptions,
-  BackendEntry,
-  BackendFileInfo,
-  BackendListOptions,
-  BackendReadOptions,
-  BackendSignedUrlOptions,
-  BackendTransferOptions,
-  BackendWriteOptions,
-  BackendWriteResult,
-  SignalOptions,
-} from "./backend.ts";
-import type { Capabilities } from "./capabilities.ts";
-import { type RegistryConfig, validateConfig } from "./config.ts";
+import type { Backend } from "./backend.ts";
 import {
-  BackendUnavailableError,
-  CapabilityNotSupportedError,
-  InvalidConfigError,
-  RemoteStoreError,
-} from "./errors.ts";
+  checkConfig,
+  type CheckedBackend,
+  type ConfigTypesOptions,
+  type RegistryConfig,
+} from "./config.ts";
+import { BackendUnavailableError, InvalidConfigError, RemoteStoreError } from "./errors.ts";
 import { Store } from "./store.ts";
-import { BACKEND_TYPES } from "./_backend_types.ts";
-import { LOAD_BACKEND } from "./_lazy.ts";
 import { snapshot } from "./_options.ts";
 
-/**
- * A backend that is created on first use. Async methods wait for it; the sync
- * `toKey` and `unwrap` need it created already (see {@link Registry.getBackend}).
- */
-class LazyBackend implements Backend {
-  readonly name: string;
-  readonly #type: string;
-  readonly #create: () => Promise<Backend>;
-  #promise: Promise<Backend> | undefined;
-  #backend: Backend | undefined;
-  #closed = false;
-
-  constructor(name: string, type: string, create: () => Promise<Backend>) {
-    this.name = name;
-    this.#type = type;
-    this.#create = create;
-  }
-
-  get capabilities(): Capabilities {
-    return this.#backend?.capabilities ?? BACKEND_TYPES[this.#type]!.capabilities;
-  }
-
-  [LOAD_BACKEND](): Promise<Backend> {
-    return this.load();
-  }
-
-  load(): Promise<Backend> {
-    if (this.#closed) {
-      return Promise.reject(
-        new BackendUnavailableError("Registry is closed", { backend: this.name }),
-      );
-    }
-    this.#promise ??= this.#create().then(
-      (backend) => (this.#backend = backend),
-      (error) => {
-        this.#promise = undefined;
-        throw error;
-      },
-    );
-    return this.#promise;
-  }
-
-  #loaded(): Backend {
-    if (this.#backend) return this.#backend;
-    throw new BackendUnavailableError(
-      "Backend is not created yet; await registry.getBackend() or call an async Store method first",
-      { backend: this.name },
-    );
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    const backend = await this.#promise?.catch(() => undefined);
-    await backend?.close();
-  }
-
-  async read(key: string, options: BackendReadOptions): Promise<ReadableStream<Uint8Array>> {
-    return (await this.load()).read(key, options);
-  }
-  async write(
-    key: string,
-    body: ReadableStream<Uint8Array>,
-    options: BackendWriteOptions,
-  ): Promise<BackendWriteResult> {
-    return (await this.load()).write(key, body, options);
-  }
-  async delete(key: string, options: SignalOptions): Promise<void> {
-    return (await this.load()).delete(key, options);
-  }
-  async deleteFolder(key: string, options: BackendDeleteFolderOptions): Promise<void> {
-    return (await this.load()).deleteFolder(key, options);
-  }
-  async getFileInfo(key: string, options: SignalOptions): Promise<BackendFileInfo> {
-    return (await this.load()).getFileInfo(key, options);
-  }
-  async isFolder(key: string, options: SignalOptions): Promise<boolean> {
-    return (await this.load()).isFolder(key, options);
-  }
-  async *list(key: string, options: BackendListOptions): AsyncIterable<BackendEntry> {
-    yield* (await this.load()).list(key, options);
-  }
-  async copy(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
-    return (await this.load()).copy(src, dst, options);
-  }
-  async move(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
-    return (await this.load()).move(src, dst, options);
-  }
-  async signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
-    const backend = await this.load();
-    if (!backend.signedUrl) {
-      throw new CapabilityNotSupportedError("signed_url", { path: key, backend: this.name });
-    }
-    return backend.signedUrl(key, options);
-  }
-  toKey(nativePath: string): string {
-    return this.#loaded().toKey(nativePath);
-  }
-  unwrap<T>(type: abstract new (...args: never[]) => T): T {
-    const backend = this.#loaded();
-    return backend instanceof type ? backend as T : backend.unwrap(type);
-  }
-}
+/** Options of the {@link Registry} constructor. */
+export interface RegistryOptions extends ConfigTypesOptions {}
 
 /**
  * Turns a {@link RegistryConfig} into Stores. The config is validated at
- * construction; backends are created lazily on first use, one instance per
- * backend name, and all closed by {@link Registry.close} (or `await using`).
+ * construction (backend options included); each backend is created on first
+ * use (creating one does no I/O), one instance per backend name, and all are
+ * closed by {@link Registry.close} (or `await using`).
+ *
+ * The backend types a Registry knows are `memory`, the registered ones (see
+ * {@link registerBackendType}) and the ones passed in `backendTypes`: import
+ * `localBackendType` from `@remote-store/remote-store/local` or
+ * `azureBackendType` from `@remote-store/remote-store/azure` to use those.
  *
  * @example Two stores on one backend
  * ```ts
@@ -150,28 +41,43 @@ class LazyBackend implements Backend {
  * await data.write("a.txt", "hello");
  * console.log(await registry.getStore("archive").exists("a.txt")); // false
  * ```
+ *
+ * @example Local and Azure backends from one config
+ * ```ts
+ * import { Registry } from "@remote-store/remote-store";
+ * import { localBackendType } from "@remote-store/remote-store/local";
+ * import { azureBackendType } from "@remote-store/remote-store/azure";
+ * await using registry = new Registry({
+ *   backends: {
+ *     disk: { type: "local", options: { root: "./data" } },
+ *     cloud: { type: "azure", options: { container: "reports", connectionString: "UseDevelopmentStorage=true" } },
+ *   },
+ *   stores: { cache: { backend: "disk" }, reports: { backend: "cloud", rootPath: "2026" } },
+ * }, { backendTypes: [localBackendType, azureBackendType] });
+ * const reports = registry.getStore("reports");
+ * ```
  */
 export class Registry implements AsyncDisposable {
   readonly #config: RegistryConfig;
-  readonly #backends = new Map<string, LazyBackend>();
+  readonly #checked: Map<string, CheckedBackend>;
+  readonly #backends = new Map<string, Backend>();
   #closed = false;
 
   /**
    * Validates a copy of the configuration (later changes to `config` have no
-   * effect). No backend is created and no I/O happens.
+   * effect) and every backend's options. No backend is created and no I/O
+   * happens.
    *
    * @param config Backends and stores by name.
-   * @throws {InvalidConfigError} Naming the key path of the first problem.
+   * @param options `backendTypes`: the backend types the config may name
+   *   besides `memory` and the registered ones.
+   * @throws {InvalidConfigError} Naming the key path of the first problem; an
+   *   unknown backend type lists the known ones and says how to add one.
    */
-  constructor(config: RegistryConfig) {
+  constructor(config: RegistryConfig, options: RegistryOptions = {}) {
     config = snapshot(config, "config");
-    validateConfig(config);
+    this.#checked = checkConfig(config, options);
     this.#config = config;
-    for (const [name, backend] of Object.entries(config.backends)) {
-      const type = BACKEND_TYPES[backend.type]!;
-      const options = backend.options ?? {};
-      this.#backends.set(name, new LazyBackend(name, backend.type, () => type.create(options)));
-    }
   }
 
   /** Names of the configured stores. */
@@ -212,7 +118,7 @@ export class Registry implements AsyncDisposable {
       const known = this.storeNames.map((n) => `"${n}"`).join(", ") || "none";
       throw new InvalidConfigError(`Unknown store "${name}" (known stores: ${known})`);
     }
-    return new Store(this.#backends.get(profile.backend)!, {
+    return new Store(this.#backend(profile.backend), {
       rootPath: profile.rootPath,
       backendName: profile.backend,
     });
@@ -233,14 +139,38 @@ export class Registry implements AsyncDisposable {
    * console.log(backend.name); // "memory"
    * ```
    */
-  async getBackend(name: string): Promise<Backend> {
-    this.#open();
-    const lazy = this.#backends.get(name);
-    if (!lazy) {
-      const known = this.backendNames.map((n) => `"${n}"`).join(", ") || "none";
-      throw new InvalidConfigError(`Unknown backend "${name}" (known backends: ${known})`);
+  getBackend(name: string): Promise<Backend> {
+    try {
+      this.#open();
+      if (!this.#checked.has(name)) {
+        const known = this.backendNames.map((n) => `"${n}"`).join(", ") || "none";
+        throw new InvalidConfigError(`Unknown backend "${name}" (known backends: ${known})`);
+      }
+      return Promise.resolve(this.#backend(name));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return await lazy.load();
+  }
+
+  /** The backend of a configured name, created on first use. */
+  #backend(name: string): Backend {
+    let backend = this.#backends.get(name);
+    if (backend === undefined) {
+      const { type, options } = this.#checked.get(name)!;
+      try {
+        backend = type.create(options);
+      } catch (error) {
+        if (error instanceof RemoteStoreError) throw error.withContext({ backend: name });
+        throw new InvalidConfigError(
+          `Creating backend "${name}" of type "${type.type}" failed: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+          { cause: error },
+        );
+      }
+      this.#backends.set(name, backend);
+    }
+    return backend;
   }
 
   /**

@@ -20,7 +20,6 @@ import {
   NotFoundError,
   RemoteStoreError,
 } from "./errors.ts";
-import { loadBackend } from "./_lazy.ts";
 import { globToRegExp, hasWildcard, segmentToRegExp } from "./_glob.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
 import { collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
@@ -222,11 +221,9 @@ export class Store {
     body: (backend: Backend) => Promise<T>,
   ): Promise<T> {
     try {
-      // A Registry's lazy backend resolves to the real one, so optional fast paths are seen.
-      const backend = await loadBackend(this.#backend);
       for (const capability of capabilities) this.#require(capability, path);
       signal?.throwIfAborted();
-      return await body(backend);
+      return await body(this.#backend);
     } catch (error) {
       throw this.#withContext(error, path, signal);
     }
@@ -841,7 +838,6 @@ export class Store {
   ): AsyncIterable<T> {
     const run = async function* (self: Store): AsyncGenerator<T> {
       try {
-        await loadBackend(self.#backend);
         self.#require("list", path);
         signal?.throwIfAborted();
         yield* body(self);

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidConfigError } from "../errors.ts";
 import type { RegistryConfig } from "../config.ts";
+import type { BackendType } from "../backend_type.ts";
 import { parseConfig } from "../config_parse.ts";
 
 /** The environment variable that names the config file. */
@@ -94,6 +95,7 @@ async function parseText(text: string, file: string): Promise<unknown> {
  * @param flag The `--config` value, if given.
  * @param env The environment.
  * @param cwd The working directory relative paths are resolved against.
+ * @param backendTypes The backend types the config may name besides `memory` and the registered ones.
  * @returns The validated config and its file.
  * @throws {InvalidConfigError} When there is no file, it cannot be read or parsed, or it is invalid.
  */
@@ -101,6 +103,7 @@ export async function loadConfig(
   flag: string | undefined,
   env: Record<string, string | undefined>,
   cwd: string,
+  backendTypes?: readonly BackendType[],
 ): Promise<LoadedConfig> {
   const named = flag ?? (env[CONFIG_ENV] || undefined);
   let file: string | undefined;
@@ -126,7 +129,10 @@ export async function loadConfig(
       );
     }
   }
-  const config = parseConfig(await parseText(text, named ?? path.basename(file!)), { env });
+  const config = parseConfig(await parseText(text, named ?? path.basename(file!)), {
+    env,
+    backendTypes,
+  });
   const dir = path.dirname(file!);
   for (const backend of Object.values(config.backends)) {
     const root = backend.options?.root;

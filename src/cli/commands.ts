@@ -22,6 +22,7 @@ import {
 import type { SignedUrlPermission } from "../backend.ts";
 import { normalizePath } from "../paths.ts";
 import { Registry } from "../registry.ts";
+import type { BackendType } from "../backend_type.ts";
 import { Store } from "../store.ts";
 import { transfer } from "../transfer.ts";
 import type { FileInfo, FolderEntry } from "../types.ts";
@@ -95,6 +96,11 @@ export interface CliIO {
   isTTY: boolean;
   /** Aborts the running command (Ctrl-C). */
   signal?: AbortSignal;
+  /**
+   * Backend types the config file may name besides `memory` and the
+   * registered ones (the `remote-store` program passes `local` and `azure`).
+   */
+  backendTypes?: readonly BackendType[];
 }
 
 /** {@link CliIO} plus stores to use instead of loading the config file (tests). */
@@ -758,8 +764,9 @@ export async function runCli(argv: readonly string[], io: CliTestIO): Promise<nu
     const stores = async (): Promise<StoreSource> => {
       if (source === undefined) {
         const configFlag = typeof flags.config === "string" ? flags.config : undefined;
-        const { config } = await loadConfig(configFlag, io.env, io.cwd);
-        registry = new Registry(config);
+        const { backendTypes } = io;
+        const { config } = await loadConfig(configFlag, io.env, io.cwd, backendTypes);
+        registry = new Registry(config, { backendTypes });
         source = registry;
       }
       return source;

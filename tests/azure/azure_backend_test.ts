@@ -13,7 +13,7 @@ import {
   Registry,
   Store,
 } from "../../mod.ts";
-import { AzureBackend } from "../../azure.ts";
+import { AzureBackend, azureBackendType } from "../../azure.ts";
 import { FlatNamespace } from "../../src/backends/azure/_flat.ts";
 import { mapAzureError } from "../../src/backends/azure/_errors.ts";
 import { startTcpProxy, type TcpProxy } from "../_tcp_proxy.ts";
@@ -263,7 +263,7 @@ describe("azure backend on Azurite", () => {
         },
       },
       stores: { s: { backend: "az", rootPath: "registry" } },
-    });
+    }, { backendTypes: [azureBackendType] });
     const store = registry.getStore("s");
     assert.equal(store.supports("atomic_move"), false);
     assert.equal(store.supports("directories"), false);

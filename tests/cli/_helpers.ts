@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { MemoryBackend, Registry } from "../../mod.ts";
+import { localBackendType } from "../../local.ts";
 import type { Backend } from "../../mod.ts";
 import { type CliOutput, runCli, type StoreSource } from "../../src/cli/commands.ts";
 import { patternBytes } from "../../src/conformance/_helpers.ts";
@@ -111,7 +112,7 @@ export function fixtureRegistry(root: string): Registry {
   return new Registry({
     backends: { m: { type: "memory" }, local: { type: "local", options: { root } } },
     stores: { mem: { backend: "m" }, disk: { backend: "local", rootPath: "files" } },
-  });
+  }, { backendTypes: [localBackendType] });
 }
 
 /** Bytes `size` long from a fast deterministic generator. */

@@ -12,6 +12,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { BackendUnavailableError, Registry, RemoteStoreError } from "../../mod.ts";
+import { azureBackendType } from "../../azure.ts";
+import { localBackendType } from "../../local.ts";
 import {
   type FaultEnv,
   type Flavor,
@@ -92,7 +94,9 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
     test("in-flight operations settle cleanly, nothing leaks, later calls reject", async () => {
       const tcpBefore = openTcpHandles();
       const acceptedBefore = env.proxy.accepted;
-      const registry = new Registry(config());
+      const registry = new Registry(config(), {
+        backendTypes: [azureBackendType, localBackendType],
+      });
       const data = registry.getStore("data");
       const other = registry.getStore("other");
       const scratch = registry.getStore("scratch");
@@ -219,7 +223,9 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
     });
 
     test("closing before first use and closing twice are clean", async () => {
-      const registry = new Registry(config());
+      const registry = new Registry(config(), {
+        backendTypes: [azureBackendType, localBackendType],
+      });
       const store = registry.getStore("data");
       await registry.close();
       await registry.close();

@@ -14,6 +14,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NotFoundError, Registry, type Store } from "../../mod.ts";
+import { azureBackendType } from "../../azure.ts";
+import { localBackendType } from "../../local.ts";
 import {
   type FaultEnv,
   type Flavor,
@@ -66,7 +68,7 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
           s6: { backend: "mem", rootPath: "mix/s6" },
           s7: { backend: "disk", rootPath: "mix/s7" },
         },
-      });
+      }, { backendTypes: [azureBackendType, localBackendType] });
     }, HOOK);
     after(async () => {
       await registry?.close();

@@ -12,10 +12,20 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { InvalidConfigError, MemoryBackend, parseConfig, Registry } from "../../mod.ts";
-import { LocalBackend } from "../../local.ts";
-import { AzureBackend } from "../../azure.ts";
+import {
+  InvalidConfigError,
+  MemoryBackend,
+  parseConfig,
+  registerBackendType,
+  Registry,
+} from "../../mod.ts";
+import { LocalBackend, localBackendType } from "../../local.ts";
+import { AzureBackend, azureBackendType } from "../../azure.ts";
 import { describeError, Failures, hexSeed, Prng } from "./_gen.ts";
+
+// These configs name the local and Azure types: make them known once, as an application can.
+registerBackendType(localBackendType);
+registerBackendType(azureBackendType);
 
 const SEED = Number(process.env.SECURITY_SEED ?? 0xc0ff_1e55) >>> 0;
 const COUNT = 1_500;

@@ -26,15 +26,21 @@ import {
   NotFoundError,
   parseConfig,
   PermissionDeniedError,
+  registerBackendType,
   Registry,
   type RegistryConfig,
   RemoteStoreError,
   Store,
 } from "../../mod.ts";
-import { AzureBackend, type AzureBackendOptions } from "../../azure.ts";
+import { AzureBackend, type AzureBackendOptions, azureBackendType } from "../../azure.ts";
+import { localBackendType } from "../../local.ts";
 import { freePort } from "../_azurite.ts";
 import { startTcpProxy, type TcpProxy } from "../_tcp_proxy.ts";
 import { type AzureEnv, FAST_RETRY, patternBytes, setupAzure } from "../azure/_setup.ts";
+
+// These configs name the local and Azure types: make them known once, as an application can.
+registerBackendType(localBackendType);
+registerBackendType(azureBackendType);
 
 // ---- printing and searching ------------------------------------------------------------
 

@@ -2,13 +2,14 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidConfigError, Registry } from "../../../mod.ts";
 import { resolveAccount } from "./_endpoints.ts";
+import { azureBackendType } from "./azure_type.ts";
 
 /** A Registry with one Azure backend on these options (constructing it validates them). */
 function registryWith(options: Record<string, unknown>): Registry {
   return new Registry({
     backends: { az: { type: "azure", options: { container: "data", ...options } } },
     stores: { s: { backend: "az" } },
-  });
+  }, { backendTypes: [azureBackendType] });
 }
 
 describe("Azure account options are checked when the Registry is constructed", () => {

@@ -13,6 +13,7 @@ import { localFs } from "./_fs.ts";
 import { mapFsError } from "./_errors.ts";
 import { Store } from "../../store.ts";
 import { Registry } from "../../registry.ts";
+import { localBackendType } from "./local_type.ts";
 import {
   AlreadyExistsError,
   BackendUnavailableError,
@@ -138,7 +139,7 @@ describe("LocalBackend", () => {
       const registry = new Registry({
         backends: { disk: { type: "local", options: { root } } },
         stores: { data: { backend: "disk", rootPath: "data" } },
-      });
+      }, { backendTypes: [localBackendType] });
       try {
         const store = registry.getStore("data");
         await assert.rejects(
