@@ -9,7 +9,13 @@
 
 import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { AlreadyExistsError, BackendUnavailableError, RemoteStoreError, Store } from "../../mod.ts";
+import {
+  AlreadyExistsError,
+  BackendUnavailableError,
+  PreconditionFailedError,
+  RemoteStoreError,
+  Store,
+} from "../../mod.ts";
 import {
   type FaultEnv,
   type Flavor,
@@ -191,6 +197,51 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       // Another writer's create-only write still loses.
       await assert.rejects(retrying.write(key, OLD), AlreadyExistsError);
       await assertContent(NEW);
+    });
+
+    /** Put Blob of `key` (a single-request write: no `comp=` query). */
+    const putBlobRule = () => ({
+      method: "PUT",
+      path: new RegExp(`/write/${key.replace(".", "\\.")}$`),
+    });
+
+    test("a create-only Put Blob whose answer was lost succeeds: the retry finds its own write", async () => {
+      const small = patternBytes(1000, 5);
+      env.proxy.add({ ...putBlobRule(), times: 1, action: { kind: "reset", afterBytes: 0 } });
+      const from = env.proxy.requests.length;
+      const result = await retrying.write(key, small, { metadata: { owner: "me" } });
+      const puts = env.proxy.requests.slice(from).filter((r) => r.method === "PUT");
+      assert.ok(puts.length >= 2, "the Put Blob was sent again");
+      assert.equal(result.size, small.byteLength);
+      await assertContent(small);
+      const info = await retrying.getFileInfo(key);
+      assert.equal(result.etag, info.etag);
+      // The upload's marker is not user metadata, in file info or in listings
+      // (an HNS listing carries no metadata at all).
+      assert.deepEqual(info.metadata, { owner: "me" });
+      for await (const listed of retrying.listFiles("")) {
+        if (listed.path !== key || listed.metadata === undefined) continue;
+        assert.deepEqual(listed.metadata, { owner: "me" });
+      }
+      // Another writer's create-only write still loses.
+      await assert.rejects(retrying.write(key, "other"), AlreadyExistsError);
+      await assertContent(small);
+    });
+
+    test("an ifMatch Put Blob whose answer was lost succeeds: the retry finds its own write", async () => {
+      await seedOld();
+      const { etag } = await retrying.getFileInfo(key);
+      const small = patternBytes(1000, 6);
+      env.proxy.add({ ...putBlobRule(), times: 1, action: { kind: "reset", afterBytes: 0 } });
+      const result = await retrying.write(key, small, { overwrite: true, ifMatch: etag });
+      assert.equal(result.size, small.byteLength);
+      await assertContent(small);
+      // The old ETag no longer matches.
+      await assert.rejects(
+        retrying.write(key, "other", { overwrite: true, ifMatch: etag }),
+        PreconditionFailedError,
+      );
+      await assertContent(small);
     });
 
     test("an abort mid-stream keeps the old content and rejects with the reason", async () => {

@@ -11,6 +11,7 @@ import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import { DirectoryNotEmptyError, InvalidPathError, NotFoundError } from "../../errors.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
 import { quoteEtag } from "./_etag.ts";
+import { userMetadata } from "./_upload.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { sortByKey } from "./_namespace.ts";
 import { runPool } from "./_pool.ts";
@@ -31,19 +32,6 @@ export function isCleanKey(name: string): boolean {
   return true;
 }
 
-/**
- * Metadata with lowercase names. Azure metadata names are case-insensitive;
- * Get Blob Properties returns them lowercased (HTTP headers), List Blobs as
- * stored, so both are reported lowercased.
- */
-export function lowerCaseKeys(
-  metadata: Record<string, string> | undefined,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(metadata ?? {})) out[name.toLowerCase()] = value;
-  return out;
-}
-
 /** A listing item as backend file info. */
 export function itemInfo(item: BlobItem): BackendFileInfo {
   const p = item.properties;
@@ -55,7 +43,7 @@ export function itemInfo(item: BlobItem): BackendFileInfo {
   const etag = quoteEtag(p.etag);
   if (etag !== undefined) info.etag = etag;
   if (p.contentType !== undefined) info.contentType = p.contentType;
-  info.metadata = lowerCaseKeys(item.metadata);
+  info.metadata = userMetadata(item.metadata);
   return info;
 }
 

@@ -30,22 +30,98 @@ export interface PutOptions {
 }
 
 /**
+ * The metadata name of the per-upload marker of a conditional Put Blob. It
+ * is never reported as user metadata (see {@link userMetadata}), and user
+ * metadata may not use it.
+ */
+export const UPLOAD_MARKER = "remotestoreupload";
+
+/** Hex digits of a marker value. */
+const MARKER_DIGITS = 32;
+/** Azure's limit on the names and values of one blob's metadata, in bytes. */
+const MAX_METADATA_BYTES = 8 * 1024;
+
+/**
+ * Whether a write can be one Put Blob: unconditional, or with room for the
+ * upload marker in the metadata. Otherwise the staged path (whose retried
+ * commit recognises its own blocks) keeps a lost answer from failing the write.
+ */
+export function markerFits(options: PutOptions): boolean {
+  if (options.overwrite && options.ifMatch === undefined) return true;
+  let bytes = UPLOAD_MARKER.length + MARKER_DIGITS;
+  for (const [name, value] of Object.entries(options.metadata ?? {})) {
+    bytes += new TextEncoder().encode(name + value).byteLength;
+  }
+  return bytes <= MAX_METADATA_BYTES;
+}
+
+/**
  * Uploads bytes already in memory with one Put Blob (create-only, `ifMatch`,
  * content type and metadata in the same request). Rejects with the SDK error
  * (the caller maps it).
+ *
+ * A conditional upload (create-only or `ifMatch`) carries a random marker in
+ * its metadata: when its first answer was lost and the retry is refused
+ * (409/412) because the first attempt was applied, the blob carries this
+ * upload's marker and the upload succeeded.
  */
 export async function putBlob(
   blob: BlockBlobClient,
   bytes: Uint8Array,
   options: PutOptions,
 ): Promise<UploadResult> {
-  const response = await blob.upload(bytes, bytes.byteLength, {
-    abortSignal: options.signal,
-    blobHTTPHeaders: { blobContentType: options.contentType },
-    metadata: options.metadata,
-    conditions: { ifNoneMatch: options.overwrite ? undefined : "*", ifMatch: options.ifMatch },
-  });
-  return { size: bytes.byteLength, etag: quoteEtag(response.etag) };
+  const conditional = !options.overwrite || options.ifMatch !== undefined;
+  const marker = conditional ? randomHex(MARKER_DIGITS / 2) : undefined;
+  try {
+    const response = await blob.upload(bytes, bytes.byteLength, {
+      abortSignal: options.signal,
+      blobHTTPHeaders: { blobContentType: options.contentType },
+      metadata: marker === undefined
+        ? options.metadata
+        : { ...options.metadata, [UPLOAD_MARKER]: marker },
+      conditions: { ifNoneMatch: options.overwrite ? undefined : "*", ifMatch: options.ifMatch },
+    });
+    return { size: bytes.byteLength, etag: quoteEtag(response.etag) };
+  } catch (error) {
+    const status = statusOf(error);
+    if (marker !== undefined && (status === 409 || status === 412)) {
+      const own = await ownPut(blob, marker, options.signal);
+      if (own) return { size: bytes.byteLength, etag: own.etag };
+    }
+    throw error;
+  }
+}
+
+/** The blob's ETag when it carries `marker` (this upload was applied); `undefined` if not. */
+async function ownPut(
+  blob: BlockBlobClient,
+  marker: string,
+  abortSignal: AbortSignal | undefined,
+): Promise<{ etag?: string } | undefined> {
+  try {
+    const properties = await blob.getProperties({ abortSignal });
+    const metadata = properties.metadata ?? {};
+    const found = Object.entries(metadata).find(([name]) => name.toLowerCase() === UPLOAD_MARKER);
+    return found?.[1] === marker ? { etag: quoteEtag(properties.etag) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Metadata as the caller sees it: names lowercased (Azure treats them
+ * case-insensitively; Get Blob Properties returns them lowercased, List
+ * Blobs as stored), without this backend's upload marker.
+ */
+export function userMetadata(
+  metadata: Record<string, string> | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata ?? {})) {
+    const lower = name.toLowerCase();
+    if (lower !== UPLOAD_MARKER) out[lower] = value;
+  }
+  return out;
 }
 
 /** How to upload one blob. */
@@ -78,10 +154,10 @@ export interface UploadResult {
   etag?: string;
 }
 
-function randomPrefix(): string {
-  const bytes = new Uint8Array(8);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+/** `bytes` random bytes as lowercase hex. */
+export function randomHex(bytes: number): string {
+  const random = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
@@ -180,14 +256,14 @@ export async function uploadStream(
       : blockSize;
     const first = new Uint8Array(firstSize);
     const firstFilled = await reader.fill(first);
-    if (await reader.atEnd()) {
+    if (await reader.atEnd() && markerFits(options)) {
       return await putBlob(blob, first.subarray(0, firstFilled), {
         ...options,
         signal: abortSignal,
       });
     }
 
-    const prefix = randomPrefix();
+    const prefix = randomHex(8);
     const ids: string[] = [];
     const free: Uint8Array[] = [];
     const inflight = new Set<Promise<void>>();
@@ -211,7 +287,7 @@ export async function uploadStream(
       inflight.add(task);
     };
 
-    stage(first, firstFilled);
+    if (firstFilled > 0) stage(first, firstFilled); // empty content commits an empty list
     while (true) {
       // Keep blocks being filled plus blocks in flight within `concurrency`.
       while (inflight.size >= concurrency && failure === undefined) {

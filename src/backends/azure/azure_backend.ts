@@ -47,11 +47,18 @@ import {
   statusOf,
 } from "./_errors.ts";
 import { quoteEtag } from "./_etag.ts";
-import { FlatNamespace, lowerCaseKeys } from "./_flat.ts";
+import { FlatNamespace } from "./_flat.ts";
 import { HnsNamespace, isFolderMetadata, TEMP_PREFIX } from "./_hns.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { changedWhileReading, openBlobReadStream } from "./_read_stream.ts";
-import { putBlob, type UploadOptions, uploadStream } from "./_upload.ts";
+import {
+  markerFits,
+  putBlob,
+  randomHex,
+  type UploadOptions,
+  uploadStream,
+  userMetadata,
+} from "./_upload.ts";
 import { canSign, signBlobUrl } from "./_sas.ts";
 
 export type { AzureBackendOptions, AzureRetryOptions, TokenCredentialLike } from "./_options.ts";
@@ -448,11 +455,15 @@ export class AzureBackend implements Backend {
   ): Promise<BackendWriteResult> {
     const { signal } = options;
     const namespace = await this.#resolveNamespace(signal, key);
-    if (bytes.byteLength > this.#blockSize || (options.atomic && namespace.kind === "hns")) {
+    const upload = this.#uploadOptions(key, options);
+    if (
+      bytes.byteLength > this.#blockSize || (options.atomic && namespace.kind === "hns") ||
+      !markerFits(upload)
+    ) {
       return await this.write(key, bytesStream(bytes), options);
     }
     try {
-      return await putBlob(this.#blob(key), bytes, this.#uploadOptions(key, options));
+      return await putBlob(this.#blob(key), bytes, upload);
     } catch (error) {
       throw this.#map(error, { key, signal, createOnly: !options.overwrite });
     }
@@ -482,8 +493,7 @@ export class AzureBackend implements Backend {
   ): Promise<BackendWriteResult> {
     const { signal } = options;
     const slash = key.lastIndexOf("/");
-    const random = crypto.getRandomValues(new Uint8Array(8));
-    const hex = Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
+    const hex = randomHex(8);
     const temp = `${key.slice(0, slash + 1)}${TEMP_PREFIX}${key.slice(slash + 1)}.${hex}`;
     const discard = () =>
       this.#clients.containerClient.getBlobClient(temp).deleteIfExists().then(
@@ -601,7 +611,7 @@ export class AzureBackend implements Backend {
       const etag = quoteEtag(p.etag);
       if (etag !== undefined) info.etag = etag;
       if (p.contentType !== undefined) info.contentType = p.contentType;
-      info.metadata = lowerCaseKeys(p.metadata);
+      info.metadata = userMetadata(p.metadata);
       return info;
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal);
