@@ -37,7 +37,13 @@ export type * from "./src/backend.ts";
 export * from "./src/store.ts";
 export * from "./src/registry.ts";
 export { type BackendType, memoryBackendType, registerBackendType } from "./src/backend_type.ts";
-export * from "./src/config.ts";
+export {
+  type BackendConfig,
+  type ConfigTypesOptions,
+  type RegistryConfig,
+  type StoreProfile,
+  validateConfig,
+} from "./src/config.ts";
 export * from "./src/config_parse.ts";
 export * from "./src/transfer.ts";
 export * from "./src/serve.ts";
