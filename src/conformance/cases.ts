@@ -30,6 +30,8 @@ export interface ConformanceContext {
 
 /** One part of the contract. */
 export interface ConformanceCase {
+  /** Stable kebab-case identifier, used to skip the case (see `ConformanceOptions.skip`). */
+  id: string;
   /** The contract sentence this case checks. */
   name: string;
   /** Capabilities the backend must have; otherwise the case is skipped with a reason. */
@@ -75,6 +77,7 @@ function aborted(): AbortSignal {
 /** Every conformance case, in a stable order. */
 export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
   {
+    id: "write-read-roundtrip",
     name: "write then read returns the same bytes for 0, 1 and multi-MiB files",
     requires: ["read", "write"],
     async run({ store, largeSize }) {
@@ -85,6 +88,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "write-content-kinds",
     name: "write accepts string, Uint8Array, ArrayBuffer, Blob, ReadableStream and iterables",
     requires: ["read", "write"],
     async run({ store }) {
@@ -111,6 +115,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "whole-content-owned",
     name: "whole-content writes and reads own their bytes; an aborted one leaves no object",
     requires: ["read", "write"],
     async run({ store, largeSize }) {
@@ -137,6 +142,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "large-streamed-write",
     name: "a large streamed write arrives whole",
     requires: ["read", "write"],
     async run({ store, largeSize }) {
@@ -145,6 +151,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "range-read",
     name: "read honours byte ranges",
     requires: ["read", "write", "range_read"],
     async run({ store }) {
@@ -167,6 +174,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "write-overwrite-rules",
     name: "write is create-only by default; overwrite replaces; ifMatch guards",
     requires: ["read", "write"],
     async run({ store }) {
@@ -188,6 +196,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "write-atomic",
     name: "writeAtomic replaces content whole and follows the same overwrite rules",
     requires: ["read", "write", "atomic_write"],
     async run({ store }) {
@@ -200,6 +209,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "missing-file-not-found",
     name: "every file method rejects NotFoundError for a missing file",
     requires: ["read", "write", "delete", "copy", "move"],
     async run({ store }) {
@@ -225,6 +235,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "folder-is-not-file",
     name: "file methods on a folder reject InvalidPathError and never remove it",
     requires: ["read", "write", "delete"],
     async run({ store }) {
@@ -241,6 +252,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "list-files",
     name: "listFiles lists one level, or every level with recursive",
     requires: ["write", "list"],
     async run({ store }) {
@@ -266,6 +278,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "list-files-depth-pattern",
     name: "listFiles honours maxDepth and pattern; a missing folder lists nothing",
     requires: ["write", "list"],
     async run({ store }) {
@@ -291,6 +304,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "list-folders",
     name: "listFolders lists immediate subfolders",
     requires: ["write", "list"],
     async run({ store }) {
@@ -303,6 +317,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "glob",
     name: "glob matches *, ?, [...], [!...] and **/ relative to the store",
     requires: ["write", "list"],
     async run({ store }) {
@@ -333,6 +348,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "folder-info",
     name: "getFolderInfo totals every file below a folder",
     requires: ["write", "list"],
     async run({ store }) {
@@ -348,6 +364,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "copy",
     name: "copy duplicates a file and follows the overwrite rule",
     requires: ["read", "write", "copy"],
     async run({ store }) {
@@ -365,6 +382,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "move",
     name: "move renames a file and follows the overwrite rule",
     requires: ["read", "write", "move"],
     async run({ store }) {
@@ -388,6 +406,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "delete",
     name: "delete removes one file; deleteFolder needs recursive for a non-empty folder",
     requires: ["write", "delete", "list"],
     async run({ store }) {
@@ -411,6 +430,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "unusual-keys",
     name: "keys with spaces, unicode, %, #, ?, + and 1,000 characters round-trip",
     requires: ["read", "write", "list"],
     async run({ store }) {
@@ -438,6 +458,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "invalid-paths",
     name: "invalid paths reject InvalidPathError; equivalent spellings name one file",
     requires: ["read", "write"],
     async run({ store }) {
@@ -458,6 +479,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "abort-write",
     name: "an abort before or during a write leaves no object and keeps old content",
     requires: ["read", "write"],
     async run({ store }) {
@@ -493,6 +515,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "failing-body",
     name: "a body stream that errors leaves no object",
     requires: ["read", "write"],
     async run({ store }) {
@@ -508,6 +531,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "create-only-write-race",
     name: "of 20 concurrent create-only writers exactly one wins",
     requires: ["read", "write"],
     async run({ store }) {
@@ -523,6 +547,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "read-cancel",
     name: "cancelling a read stream releases it",
     requires: ["read", "write", "delete"],
     async run({ store, largeSize }) {
@@ -541,6 +566,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "aborted-signal",
     name: "an aborted signal rejects every operation before any I/O",
     requires: ["read", "write", "list"],
     async run({ store }) {
@@ -554,6 +580,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "file-info",
     name: "getFileInfo reports name, size, time, ETag and content type",
     requires: ["write"],
     async run({ store }) {
@@ -570,6 +597,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "metadata",
     name: "content type and user metadata round-trip",
     requires: ["write", "metadata"],
     async run({ store }) {
@@ -583,6 +611,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "progress",
     name: "onProgress reports write, read and copy progress ending at the size",
     requires: ["read", "write", "copy"],
     async run({ store, largeSize }) {
@@ -614,6 +643,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: "isolated-roots",
     name: "stores on different roots are isolated; a child sees only its subtree",
     requires: ["write", "list"],
     async run({ store }) {
@@ -634,6 +664,142 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
       await assert.rejects(left.read("../right/same.txt"), InvalidPathError);
       await left.deleteFolder("", { recursive: true });
       assert.equal(await right.readText("same.txt"), "right", "deleting one root spares the other");
+    },
+  },
+  {
+    id: "returned-bytes-are-copies",
+    name: "bytes and infos handed to a caller are its own: changing them never changes a file",
+    requires: ["read", "write", "copy"],
+    async run({ store, largeSize }) {
+      const bytes = patternBytes(largeSize, 41);
+      await store.write("original.bin", bytes);
+      await store.copy("original.bin", "copy.bin");
+      for (const path of ["copy.bin", "original.bin"]) {
+        const reader = (await store.read(path)).getReader();
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+          chunk.value.fill(0);
+        }
+        (await store.readBytes(path)).fill(0);
+        (await store.readBytes(path, { onProgress: () => {} })).fill(0);
+        (await store.readBytes(path, { range: { offset: 1, length: 10 } })).fill(0);
+        (await store.getFileInfo(path)).modifiedAt.setTime(0);
+      }
+      for (const path of ["original.bin", "copy.bin"]) {
+        assert.ok(sameBytes(await store.readBytes(path), bytes), `"${path}" is unchanged`);
+        assert.notEqual((await store.getFileInfo(path)).modifiedAt.getTime(), 0, "modifiedAt");
+      }
+    },
+  },
+  {
+    id: "file-folder-exclusive",
+    name:
+      "a path is a file or a folder, never both: writes, copies and moves that would make both reject InvalidPathError",
+    requires: ["read", "write", "list"],
+    async run({ store }) {
+      await store.write("file", "file");
+      await store.write("folder/inner.txt", "inner");
+      await store.write("source.txt", "source");
+      const writers: [string, (dst: string, overwrite: boolean) => Promise<unknown>][] = [
+        ["write", (dst, overwrite) => store.write(dst, "x", { overwrite })],
+      ];
+      if (store.supports("atomic_write")) {
+        writers.push([
+          "writeAtomic",
+          (dst, overwrite) => store.writeAtomic(dst, "x", { overwrite }),
+        ]);
+      }
+      if (store.supports("copy")) {
+        writers.push(["copy", (dst, overwrite) => store.copy("source.txt", dst, { overwrite })]);
+      }
+      if (store.supports("move")) {
+        writers.push(["move", (dst, overwrite) => store.move("source.txt", dst, { overwrite })]);
+      }
+      for (const [operation, write] of writers) {
+        for (const overwrite of [false, true]) {
+          for (const under of ["file/x.txt", "file/deeper/x.txt"]) {
+            await assert.rejects(
+              write(under, overwrite),
+              (e) =>
+                e instanceof InvalidPathError && /a parent of the path is a file/.test(e.message),
+              `${operation} "${under}" (overwrite: ${overwrite})`,
+            );
+          }
+          await assert.rejects(
+            write("folder", overwrite),
+            (e) => e instanceof InvalidPathError && /the path is a folder/.test(e.message),
+            `${operation} "folder" (overwrite: ${overwrite})`,
+          );
+        }
+      }
+      assert.equal(await store.readText("file"), "file", "the file is unchanged");
+      assert.equal(await store.readText("folder/inner.txt"), "inner", "the folder is unchanged");
+      assert.equal(await store.readText("source.txt"), "source", "a refused move keeps its source");
+      assert.deepEqual(await paths(store.listFiles("", { recursive: true })), [
+        "file",
+        "folder/inner.txt",
+        "source.txt",
+      ]);
+      await store.delete("file");
+      await store.write("file/now-a-folder.txt", "ok");
+      assert.equal(
+        await store.readText("file/now-a-folder.txt"),
+        "ok",
+        "a deleted file frees its path",
+      );
+    },
+  },
+  {
+    id: "conditional-read",
+    name: "reads honour ifMatch, ifNoneMatch, ifModifiedSince and ifUnmodifiedSince",
+    requires: ["read", "write"],
+    async run({ store }) {
+      await store.write("c.txt", "one");
+      const old = await store.getFileInfo("c.txt");
+      assert.ok(old.etag !== undefined, "the backend reports ETags");
+      const etag = old.etag;
+      assert.equal(await store.readText("c.txt", { ifMatch: etag }), "one");
+      assert.equal(await new Response(await store.read("c.txt", { ifMatch: etag })).text(), "one");
+      await store.write("c.txt", "two", { overwrite: true });
+      const stale = { ifMatch: etag };
+      await assert.rejects(store.read("c.txt", stale), PreconditionFailedError, "read, stale");
+      await assert.rejects(store.readBytes("c.txt", stale), PreconditionFailedError, "readBytes");
+      await assert.rejects(store.readText("c.txt", stale), PreconditionFailedError, "readText");
+      await assert.rejects(
+        store.readBytes("c.txt", { ...stale, onProgress: () => {} }),
+        PreconditionFailedError,
+        "readBytes with onProgress, stale",
+      );
+      await assert.rejects(
+        store.readBytes("c.txt", { ...stale, range: { offset: 1, length: 1 } }),
+        PreconditionFailedError,
+        "ranged readBytes, stale",
+      );
+      const info = await store.getFileInfo("c.txt");
+      assert.notEqual(info.etag, etag, "an overwrite gets a new ETag");
+      assert.equal(await store.readText("c.txt", { ifMatch: info.etag }), "two");
+      assert.equal(await store.readText("c.txt", { ifNoneMatch: etag }), "two");
+      await assert.rejects(
+        store.readText("c.txt", { ifNoneMatch: info.etag }),
+        PreconditionFailedError,
+        "ifNoneMatch with the current ETag",
+      );
+      const minute = 60_000;
+      const at = info.modifiedAt.getTime();
+      const before = new Date(at - minute);
+      const later = new Date(at + minute);
+      assert.equal(await store.readText("c.txt", { ifModifiedSince: before }), "two");
+      await assert.rejects(
+        store.readText("c.txt", { ifModifiedSince: info.modifiedAt }),
+        PreconditionFailedError,
+        "ifModifiedSince the last change",
+      );
+      assert.equal(await store.readText("c.txt", { ifUnmodifiedSince: later }), "two");
+      await assert.rejects(
+        store.readText("c.txt", { ifUnmodifiedSince: before }),
+        PreconditionFailedError,
+        "ifUnmodifiedSince before the last change",
+      );
+      assert.equal(await store.readText("c.txt"), "two", "a failed condition changes nothing");
     },
   },
 ]);

@@ -20,16 +20,24 @@ export interface ConformanceOptions {
   close?: boolean;
   /** Cases to run (default: all of {@link CONFORMANCE_CASES}). */
   cases?: readonly ConformanceCase[];
+  /**
+   * Cases this backend skips, by `id`, each with the reason shown in the
+   * report (besides the cases skipped for a missing capability). An id that
+   * names no case is a `TypeError`, so a renamed case cannot be skipped silently.
+   */
+  skip?: Readonly<Record<string, string>>;
 }
 
 /**
  * Registers the conformance suite with `node:test`: every case twice, once on
  * a store rooted at a fresh folder ("plain") and once through `child()`
  * ("child store"). A case whose capabilities the backend lacks is skipped,
- * and the skip names the missing capability.
+ * and the skip names the missing capability; a case listed in `skip` is
+ * skipped with the reason given there.
  *
  * @param name Name of the backend under test, shown in the report.
  * @param options The backend and settings.
+ * @throws {TypeError} When `skip` names an id that no case has.
  *
  * @example Run the suite against the memory backend
  * ```ts ignore
@@ -42,6 +50,12 @@ export function runConformanceSuite(name: string, options: ConformanceOptions): 
   const { backend } = options;
   const largeSize = options.largeSize ?? 3 * 1024 * 1024 + 5;
   const cases = options.cases ?? CONFORMANCE_CASES;
+  const skips = options.skip ?? {};
+  for (const id of Object.keys(skips)) {
+    if (!cases.some((c) => c.id === id)) {
+      throw new TypeError(`Cannot skip conformance case "${id}" because no case has that id`);
+    }
+  }
   const runId = `conformance-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
   describe(`conformance: ${name}`, () => {
@@ -59,17 +73,20 @@ export function runConformanceSuite(name: string, options: ConformanceOptions): 
           new Store(backend, { rootPath: runId }).child(root.slice(runId.length + 1)),
       ],
     ] as const;
-    for (const [variant, makeStore] of variants) {
+    for (const [variantIndex, [variant, makeStore]] of variants.entries()) {
       describe(variant, () => {
-        cases.forEach((testCase, index) => {
+        for (const testCase of cases) {
           const missing = (testCase.requires ?? []).filter((c) =>
             !backend.capabilities.supports(c)
           );
+          const reason = skips[testCase.id];
           const skip = missing.length > 0
             ? `backend "${name}" lacks capability ${missing.map((c) => `"${c}"`).join(", ")}`
+            : reason !== undefined
+            ? `backend "${name}" skips "${testCase.id}": ${reason}`
             : false;
-          test(testCase.name, { skip }, async () => {
-            const root = `${runId}/${variant === "plain" ? "p" : "c"}${index}/root`;
+          test(`${testCase.name} [${testCase.id}]`, { skip }, async () => {
+            const root = `${runId}/${testCase.id}/v${variantIndex}/root`;
             const store = makeStore(root);
             try {
               await testCase.run({ store, backend, largeSize });
@@ -77,7 +94,7 @@ export function runConformanceSuite(name: string, options: ConformanceOptions): 
               await store.deleteFolder("", { recursive: true, missingOk: true }).catch(() => {});
             }
           });
-        });
+        }
       });
     }
   });

@@ -26,23 +26,56 @@ import {
   NotFoundError,
   PreconditionFailedError,
 } from "../../errors.ts";
-import { bytesStream, collectBytes } from "../../_streams.ts";
+import { collectBytes } from "../../_streams.ts";
 import { guessContentType } from "../../_content_type.ts";
+import { checkReadConditions } from "../../_conditions.ts";
 
+/**
+ * One stored version. Its arrays and objects are never changed in place and
+ * never handed to a caller (reads copy), so a copy of the file may share them.
+ */
 interface Entry {
-  data: Uint8Array;
-  modifiedAt: Date;
-  etag: string;
-  contentType: string;
-  metadata: Record<string, string>;
+  readonly data: Uint8Array;
+  readonly modifiedAt: Date;
+  readonly etag: string;
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Bytes per chunk of a read stream. */
+const READ_CHUNK = 256 * 1024;
+
+/** The folders above a key, nearest last: `"a/b/c"` gives `"a"`, `"a/b"`. */
+function ancestors(key: string): string[] {
+  const out: string[] = [];
+  for (let slash = key.indexOf("/"); slash >= 0; slash = key.indexOf("/", slash + 1)) {
+    out.push(key.slice(0, slash));
+  }
+  return out;
+}
+
+/** A pull-based stream of fresh copies of `data`, one chunk at a time. */
+function copyingStream(data: Uint8Array): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const end = Math.min(offset + READ_CHUNK, data.byteLength);
+      if (end > offset) controller.enqueue(data.slice(offset, end));
+      offset = end;
+      if (offset >= data.byteLength) controller.close();
+    },
+  }, { highWaterMark: 0 });
 }
 
 const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("directories", "signed_url");
 
 /**
  * Keeps files in a `Map` in this process. Folders are virtual (they exist while
- * files exist below them), as on a flat object store. Every write is atomic and
- * create-only writes are race-free.
+ * files exist below them), as on a flat object store, but a path is a file or a
+ * folder, never both, as on a disk. Every write, copy and move checks and
+ * commits in one synchronous step, so each is atomic and create-only ones are
+ * race-free. Stored bytes are never shared with a caller: what is written is
+ * copied in, what is read is copied out.
  *
  * @example Use directly through a Store
  * ```ts
@@ -57,6 +90,8 @@ export class MemoryBackend implements Backend {
   /** Every capability except real (empty) directories. */
   readonly capabilities: Capabilities = CAPABILITIES;
   readonly #files = new Map<string, Entry>();
+  /** How many files are below each folder (absent: none, so not a folder). */
+  readonly #below = new Map<string, number>();
   #version = 0;
   #closed = false;
 
@@ -75,11 +110,43 @@ export class MemoryBackend implements Backend {
   }
 
   #hasChildren(key: string): boolean {
-    const prefix = key === "" ? "" : `${key}/`;
-    for (const existing of this.#files.keys()) {
-      if (existing.startsWith(prefix)) return true;
+    return key === "" ? this.#files.size > 0 : this.#below.has(key);
+  }
+
+  /** Stores `entry` at `key`, counting it in every folder above. */
+  #put(key: string, entry: Entry): void {
+    if (!this.#files.has(key)) {
+      for (const folder of ancestors(key)) {
+        this.#below.set(folder, (this.#below.get(folder) ?? 0) + 1);
+      }
     }
-    return false;
+    this.#files.set(key, entry);
+  }
+
+  /** Removes the file at `key`, if any, from the folders above it too. */
+  #remove(key: string): void {
+    if (!this.#files.delete(key)) return;
+    for (const folder of ancestors(key)) {
+      const count = this.#below.get(folder)! - 1;
+      if (count === 0) this.#below.delete(folder);
+      else this.#below.set(folder, count);
+    }
+  }
+
+  /** Throws unless a file may be created or replaced at `key` (a path is a file or a folder). */
+  #checkTarget(key: string, operation: string): void {
+    if (ancestors(key).some((folder) => this.#files.has(folder))) {
+      throw new InvalidPathError(
+        `Cannot ${operation} because a parent of the path is a file, not a folder`,
+        { path: key, backend: this.name },
+      );
+    }
+    if (this.#below.has(key)) {
+      throw new InvalidPathError(`Cannot ${operation} because the path is a folder, not a file`, {
+        path: key,
+        backend: this.name,
+      });
+    }
   }
 
   #entry(key: string): Entry {
@@ -95,40 +162,50 @@ export class MemoryBackend implements Backend {
     return {
       key,
       size: entry.data.byteLength,
-      modifiedAt: entry.modifiedAt,
+      modifiedAt: new Date(entry.modifiedAt),
       etag: entry.etag,
       contentType: entry.contentType,
       metadata: { ...entry.metadata },
     };
   }
 
-  #commit(key: string, data: Uint8Array, template: Omit<Entry, "data" | "etag" | "modifiedAt">) {
+  /** Stores a new version at `key` (a fresh ETag and time). */
+  #commit(key: string, data: Uint8Array, template: Pick<Entry, "contentType" | "metadata">) {
     const entry: Entry = {
-      ...template,
+      contentType: template.contentType,
+      metadata: template.metadata,
       data,
       modifiedAt: new Date(),
       etag: `"m${++this.#version}"`,
     };
-    this.#files.set(key, entry);
+    this.#put(key, entry);
     return entry;
   }
 
   /**
-   * Opens a file as a stream of one copy-free view of its bytes.
+   * Opens a file as a stream of copies of its bytes, pinned to the version
+   * opened (a later overwrite does not change what the stream delivers).
    *
    * @param key Backend key.
-   * @param options `range`, `signal`.
+   * @param options `range`, read conditions, `signal`.
    * @returns The bytes as a stream.
    * @throws {NotFoundError} When missing.
+   * @throws {InvalidPathError} When `key` is a folder.
+   * @throws {PreconditionFailedError} When a read condition fails.
    */
   read(key: string, options: BackendReadOptions): Promise<ReadableStream<Uint8Array>> {
-    return Promise.resolve().then(() => bytesStream(this.#slice(key, options)));
+    return Promise.resolve().then(() => copyingStream(this.#slice(key, options)));
   }
 
-  /** The stored bytes of `key` within `options.range`, as a view. */
+  /**
+   * The stored bytes of `key` within `options.range`, as a view that must not
+   * leave this class; checks the read conditions against the same version.
+   */
   #slice(key: string, options: BackendReadOptions): Uint8Array {
     this.#check(options.signal);
-    const { data } = this.#entry(key);
+    const entry = this.#entry(key);
+    checkReadConditions(entry, options, key);
+    const { data } = entry;
     const start = Math.min(options.range?.offset ?? 0, data.byteLength);
     const length = options.range?.length;
     const end = length === undefined ? data.byteLength : Math.min(data.byteLength, start + length);
@@ -139,10 +216,11 @@ export class MemoryBackend implements Backend {
    * Reads a file (or a range) into a new array, without a stream.
    *
    * @param key Backend key.
-   * @param options `range`, `signal`.
+   * @param options `range`, read conditions, `signal`.
    * @returns A copy of the bytes.
    * @throws {NotFoundError} When missing.
    * @throws {InvalidPathError} When `key` is a folder.
+   * @throws {PreconditionFailedError} When a read condition fails.
    */
   readBytes(key: string, options: BackendReadOptions): Promise<Uint8Array> {
     return Promise.resolve().then(() => this.#slice(key, options).slice());
@@ -156,6 +234,8 @@ export class MemoryBackend implements Backend {
    * @param options Overwrite, conditions and metadata.
    * @returns Size and ETag.
    * @throws {AlreadyExistsError} When create-only and the file exists.
+   * @throws {InvalidPathError} When the path is a folder or a parent of it is a file.
+   * @throws {PreconditionFailedError} When `ifMatch` does not match.
    */
   async write(
     key: string,
@@ -175,6 +255,7 @@ export class MemoryBackend implements Backend {
    * @param options Overwrite, conditions and metadata.
    * @returns Size and ETag.
    * @throws {AlreadyExistsError} When create-only and the file exists.
+   * @throws {InvalidPathError} When the path is a folder or a parent of it is a file.
    * @throws {PreconditionFailedError} When `ifMatch` does not match.
    */
   writeBytes(
@@ -187,6 +268,7 @@ export class MemoryBackend implements Backend {
 
   #store(key: string, data: Uint8Array, options: BackendWriteOptions): BackendWriteResult {
     this.#check(options.signal);
+    this.#checkTarget(key, "write the file");
     const existing = this.#files.get(key);
     if (existing && !options.overwrite) {
       throw new AlreadyExistsError("File already exists", { path: key, backend: this.name });
@@ -212,7 +294,7 @@ export class MemoryBackend implements Backend {
     return Promise.resolve().then(() => {
       this.#check(options.signal);
       this.#entry(key);
-      this.#files.delete(key);
+      this.#remove(key);
     });
   }
 
@@ -242,7 +324,7 @@ export class MemoryBackend implements Backend {
       }
       const prefix = key === "" ? "" : `${key}/`;
       for (const existing of [...this.#files.keys()]) {
-        if (existing.startsWith(prefix)) this.#files.delete(existing);
+        if (existing.startsWith(prefix)) this.#remove(existing);
       }
     });
   }
@@ -306,44 +388,61 @@ export class MemoryBackend implements Backend {
     }
   }
 
-  #transfer(src: string, dst: string, options: BackendTransferOptions): Promise<Entry> {
+  /** Checks and commits a copy or move in one synchronous step (no await in between). */
+  #transfer(
+    kind: "copy" | "move",
+    src: string,
+    dst: string,
+    options: BackendTransferOptions,
+  ): Promise<void> {
     return Promise.resolve().then(() => {
       this.#check(options.signal);
+      const operation = `${kind} the file`;
       const entry = this.#entry(src);
+      this.#checkTarget(dst, operation);
       if (!options.overwrite && this.#files.has(dst)) {
-        throw new AlreadyExistsError("File already exists", { path: dst, backend: this.name });
+        throw new AlreadyExistsError(`Cannot ${operation} because the destination already exists`, {
+          path: dst,
+          backend: this.name,
+        });
       }
-      return entry;
+      if (kind === "copy") {
+        this.#commit(dst, entry.data, entry);
+      } else {
+        this.#remove(src);
+        this.#put(dst, entry);
+      }
     });
   }
 
   /**
-   * Copies a file.
+   * Copies a file in one synchronous step (atomic; create-only is race-free).
    *
    * @param src Source key.
    * @param dst Destination key.
    * @param options `overwrite`, `signal`.
+   * @returns Resolves when copied.
    * @throws {NotFoundError} When the source is missing.
    * @throws {AlreadyExistsError} When create-only and the destination exists.
+   * @throws {InvalidPathError} When the destination is a folder or a parent of it is a file.
    */
-  async copy(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
-    const entry = await this.#transfer(src, dst, options);
-    this.#commit(dst, entry.data, entry);
+  copy(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
+    return this.#transfer("copy", src, dst, options);
   }
 
   /**
-   * Moves a file in one synchronous step (atomic).
+   * Moves a file in one synchronous step (atomic; create-only is race-free).
    *
    * @param src Source key.
    * @param dst Destination key.
    * @param options `overwrite`, `signal`.
-   * @throws {NotFoundError} When the source is missing.
+   * @returns Resolves when moved.
+   * @throws {NotFoundError} When the source is missing (also when a concurrent move took it).
    * @throws {AlreadyExistsError} When create-only and the destination exists.
+   * @throws {InvalidPathError} When the destination is a folder or a parent of it is a file.
    */
-  async move(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
-    const entry = await this.#transfer(src, dst, options);
-    this.#files.set(dst, entry);
-    this.#files.delete(src);
+  move(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
+    return this.#transfer("move", src, dst, options);
   }
 
   /**
@@ -379,6 +478,7 @@ export class MemoryBackend implements Backend {
   close(): Promise<void> {
     this.#closed = true;
     this.#files.clear();
+    this.#below.clear();
     return Promise.resolve();
   }
 }
