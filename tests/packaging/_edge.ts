@@ -1,0 +1,252 @@
+/**
+ * Test harness: an application bundled with esbuild the way each edge
+ * platform's tooling does it, and run in the real runtime on a free loopback
+ * port: workerd (Cloudflare Workers, conditions `workerd`, `worker`,
+ * `browser`, as wrangler resolves) and Vercel's edge-runtime (conditions
+ * `edge-light`, `worker`, `browser`, as Next.js resolves).
+ *
+ * The application is an ES module that exports
+ * `handle(request: Request, env: Record<string, string>): Promise<Response>`;
+ * it imports the package by its name (`@remote-store/remote-store`) from an
+ * application folder made by `installNpmLayout`, so the bundle is built
+ * from the files users receive. `env` carries the bindings (text bindings
+ * on workerd; inlined on edge-runtime, which has none).
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../_azurite.ts";
+import type { PackagingTools } from "./_tools.ts";
+
+/** The edge runtimes the harness runs. */
+export type EdgeRuntimeName = "workerd" | "edge-runtime";
+
+/** A running edge application. */
+export interface EdgeApp {
+  /** Base URL, `http://127.0.0.1:PORT/`. */
+  url: string;
+  /** Stops the runtime's process (by its pid) and waits for it to exit. */
+  close(): Promise<void>;
+}
+
+/** What to run. */
+export interface EdgeAppOptions {
+  /** A folder with the package installed (from `installNpmLayout`); the bundle is written there. */
+  appDir: string;
+  /** Source of the application module (exports `handle(request, env)`). */
+  entry: string;
+  /** Text bindings, given to `handle` as `env`. */
+  bindings: Record<string, string>;
+}
+
+const conditions: Record<EdgeRuntimeName, string[]> = {
+  workerd: ["workerd", "worker", "browser"],
+  "edge-runtime": ["edge-light", "worker", "browser"],
+};
+
+/** The runtime's own entry form around the application's `handle`. */
+function wrapper(
+  runtime: EdgeRuntimeName,
+  bindings: Record<string, string>,
+): string {
+  return runtime === "workerd"
+    ? `import { handle } from "./app.mjs";\n` +
+      `export default { fetch: (request, env) => handle(request, env) };\n`
+    : `import { handle } from "./app.mjs";\n` +
+      `const env = ${JSON.stringify(bindings)};\n` +
+      `addEventListener("fetch", (event) => event.respondWith(handle(event.request, env)));\n`;
+}
+
+/** A workerd config serving `worker.js` on the port, with the bindings and outbound network. */
+function workerdConfig(
+  port: number,
+  date: string,
+  bindings: Record<string, string>,
+): string {
+  const text = Object.entries(bindings)
+    .map(([name, value]) =>
+      `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`
+    )
+    .join(", ");
+  return `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "network", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+
+const worker :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed "worker.js")],
+  compatibilityDate = ${JSON.stringify(date)},
+  bindings = [${text}],
+  globalOutbound = "network",
+);
+`;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** Stops a child by its pid: SIGTERM, then SIGKILL after 5 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (
+    child.pid !== undefined && child.exitCode === null &&
+    child.signalCode === null
+  ) {
+    try {
+      process.kill(child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }, 5000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Collects a child's output (bounded) for error messages. */
+function collect(child: ChildProcess): () => string {
+  let output = "";
+  const add = (chunk: Buffer) => {
+    if (output.length < 8192) output += chunk.toString("utf8");
+  };
+  child.stdout?.on("data", add);
+  child.stderr?.on("data", add);
+  return () => output;
+}
+
+/**
+ * Bundles the application for the runtime with esbuild.
+ *
+ * @param tools The pinned tools.
+ * @param runtime Which runtime to bundle for (its resolve conditions and entry form).
+ * @param options The application folder, its source and bindings.
+ * @returns The path of the bundle.
+ * @throws {Error} When esbuild reports an error.
+ */
+export async function bundleEdgeApp(
+  tools: PackagingTools,
+  runtime: EdgeRuntimeName,
+  options: EdgeAppOptions,
+): Promise<string> {
+  writeFileSync(join(options.appDir, "app.mjs"), options.entry);
+  const entry = join(options.appDir, `entry-${runtime}.mjs`);
+  writeFileSync(entry, wrapper(runtime, options.bindings));
+  const outfile = join(options.appDir, `dist-${runtime}`, "worker.js");
+  const result = await tools.esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    // edge-runtime evaluates a script; workerd loads an ES module.
+    format: runtime === "workerd" ? "esm" : "iife",
+    platform: "browser",
+    conditions: conditions[runtime],
+    target: "es2022",
+    logLevel: "silent",
+  });
+  if (result.errors.length > 0) {
+    throw new Error(`esbuild failed: ${JSON.stringify(result.errors)}`);
+  }
+  return outfile;
+}
+
+/**
+ * Bundles the application and starts it in the runtime on a free loopback port.
+ *
+ * @param tools The pinned tools.
+ * @param runtime `workerd` or `edge-runtime`.
+ * @param options The application folder, its source and bindings.
+ * @returns The URL and `close()`.
+ * @throws {Error} When the bundle fails or the runtime does not start (with its output).
+ */
+export async function startEdgeApp(
+  tools: PackagingTools,
+  runtime: EdgeRuntimeName,
+  options: EdgeAppOptions,
+): Promise<EdgeApp> {
+  const bundle = await bundleEdgeApp(tools, runtime, options);
+  if (runtime === "edge-runtime") {
+    const server = fileURLToPath(
+      new URL("./_edge_runtime_server.mjs", import.meta.url),
+    );
+    const child = spawn("node", [server, bundle, tools.edgeRuntime], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const output = collect(child);
+    const url = await new Promise<string | undefined>((resolve) => {
+      child.stdout?.on("data", () => {
+        const line = /^(http:\/\/127\.0\.0\.1:\d+)\/?$/m.exec(output());
+        if (line) resolve(`${line[1]}/`);
+      });
+      child.once("exit", () => resolve(undefined));
+    });
+    if (!url) {
+      await stop(child);
+      throw new Error(`edge-runtime did not start: ${output()}`);
+    }
+    return { url, close: () => stop(child) };
+  }
+  const dir = join(bundle, "..");
+  for (let attempt = 0;; attempt++) {
+    const port = await freePort();
+    writeFileSync(
+      join(dir, "config.capnp"),
+      workerdConfig(port, tools.workerdCompatibilityDate, options.bindings),
+    );
+    const child = spawn(tools.workerd, ["serve", join(dir, "config.capnp")], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const output = collect(child);
+    const deadline = Date.now() + 30_000;
+    while (
+      Date.now() < deadline && child.exitCode === null &&
+      !(await canConnect(port))
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (child.exitCode === null && await canConnect(port)) {
+      return { url: `http://127.0.0.1:${port}/`, close: () => stop(child) };
+    }
+    await stop(child);
+    // Another process may have taken the port between freePort() and bind.
+    if (attempt === 2) {
+      throw new Error(`workerd did not start on port ${port}: ${output()}`);
+    }
+  }
+}

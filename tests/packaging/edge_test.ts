@@ -1,0 +1,79 @@
+// A small app (a Registry with the memory backend type, serveFile) bundled
+// with esbuild from the JSR npm layout and run inside workerd and inside
+// Vercel's edge-runtime: a real HTTP request on loopback answered with a
+// streamed, ranged body.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type EdgeApp, type EdgeRuntimeName, startEdgeApp } from "./_edge.ts";
+import { installNpmLayout } from "./_npm_layout.ts";
+import { packagingTools } from "./_tools.ts";
+
+// This file starts workerd and edge-runtime itself, so it runs once, from the Deno run.
+const skip = (globalThis as { Deno?: unknown }).Deno
+  ? false
+  : "runs once, from the Deno run (it starts workerd and edge-runtime itself)";
+
+/** The app's `big file.bin` (see app/edge_app.mjs): byte i is (i * 31 + 7) mod 256. */
+const big = new Uint8Array(1024 * 1024 + 7).map((_, i) => (i * 31 + 7) & 255);
+
+const entry = readFileSync(
+  fileURLToPath(new URL("./app/edge_app.mjs", import.meta.url)),
+  "utf8",
+);
+
+for (const runtime of ["workerd", "edge-runtime"] as EdgeRuntimeName[]) {
+  describe(`a bundled Registry app in ${runtime}`, { skip }, () => {
+    let temp: string;
+    let app: EdgeApp | undefined;
+
+    before(async () => {
+      temp = mkdtempSync(join(tmpdir(), `rs-edge-${runtime}-`));
+      const tools = await packagingTools();
+      await installNpmLayout(tools.esbuild, temp);
+      app = await startEdgeApp(tools, runtime, {
+        appDir: temp,
+        entry,
+        bindings: { MESSAGE: `hello from ${runtime}` },
+      });
+    });
+
+    after(async () => {
+      await app?.close();
+      if (temp) rmSync(temp, { recursive: true, force: true });
+    });
+
+    test("answers a Range request with 206, Content-Range and the streamed bytes", async () => {
+      const response = await fetch(`${app!.url}big%20file.bin`, {
+        headers: { range: "bytes=1000-300999" },
+      });
+      assert.equal(response.status, 206);
+      assert.equal(
+        response.headers.get("content-range"),
+        `bytes 1000-300999/${big.byteLength}`,
+      );
+      // Both runtimes send a stream body chunked, without Content-Length.
+      assert.deepEqual(
+        new Uint8Array(await response.arrayBuffer()),
+        big.subarray(1000, 301000),
+      );
+    });
+
+    test("answers the whole file and a missing one", async () => {
+      const whole = await fetch(`${app!.url}big%20file.bin`);
+      assert.equal(whole.status, 200);
+      assert.deepEqual(new Uint8Array(await whole.arrayBuffer()), big);
+      const missing = await fetch(`${app!.url}nope.bin`);
+      assert.equal(missing.status, 404);
+      await missing.body?.cancel();
+    });
+
+    test("passes the bindings to the app", async () => {
+      const response = await fetch(`${app!.url}binding`);
+      assert.equal(await response.text(), `hello from ${runtime}`);
+    });
+  });
+}
