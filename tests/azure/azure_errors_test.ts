@@ -180,7 +180,6 @@ describe("azure error mapping", () => {
       [rest(500, "InternalError"), BackendUnavailableError],
       [rest(503, "ServerBusy"), BackendUnavailableError],
       [rest(400, "InvalidResourceName"), InvalidPathError],
-      [rest(400, "InvalidHeaderValue"), BackendUnavailableError],
       [rest(undefined, "ECONNRESET"), BackendUnavailableError],
       [rest(undefined, "REQUEST_SEND_ERROR"), BackendUnavailableError],
       [Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), BackendUnavailableError],
@@ -198,6 +197,22 @@ describe("azure error mapping", () => {
       mapAzureError(rest(412, "ConditionNotMet"), { createOnly: true }) instanceof
         AlreadyExistsError,
     );
+    // A caller's invalid value, refused by the service or by the HTTP client:
+    // the client-side error classes, never the retryable BackendUnavailableError.
+    const invalid: [unknown, new (...args: never[]) => Error][] = [
+      [rest(400, "InvalidHeaderValue"), TypeError],
+      [rest(400, "InvalidMetadata"), TypeError],
+      [rest(400, "OutOfRangeInput"), RangeError],
+      [rest(400, "MetadataTooLarge"), RangeError],
+      [rest(undefined, "ERR_INVALID_CHAR", "TypeError"), TypeError],
+    ];
+    for (const [native, expected] of invalid) {
+      const mapped = mapAzureError(native, { key: "k" }) as Error;
+      assert.ok(mapped instanceof expected, `${inspect(native)} -> ${inspect(mapped)}`);
+      assert.ok(!(mapped instanceof BackendUnavailableError));
+      assert.equal(mapped.cause, native);
+      assert.match(mapped.message, /"k" \(backend "azure"\)$/);
+    }
     assert.ok(
       mapAzureError(rest(409, "SomethingElse"), { createOnly: true }) instanceof
         AlreadyExistsError,

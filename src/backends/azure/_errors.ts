@@ -77,6 +77,35 @@ const UNAVAILABLE_409_CODES = new Set([
 
 const INVALID_PATH_CODES = new Set(["InvalidResourceName", "InvalidUri", "InvalidUriPath"]);
 
+/** 400 codes that name a value the caller gave (a header, metadata, a number). */
+const INVALID_VALUE_CODES = new Set([
+  "EmptyMetadataKey",
+  "InvalidHeaderValue",
+  "InvalidInput",
+  "InvalidMetadata",
+  "InvalidQueryParameterValue",
+  "UnsupportedHeader",
+]);
+/** 400 codes that name a value out of the service's range. */
+const OUT_OF_RANGE_CODES = new Set([
+  "MetadataTooLarge",
+  "OutOfRangeInput",
+  "OutOfRangeQueryParameterValue",
+]);
+
+/**
+ * Whether an error was raised while the HTTP client built the request (a
+ * header name or value it cannot send, an argument it refuses): the same
+ * request fails the same way every time, so it is never retried.
+ *
+ * @param error Any error.
+ * @returns `true` for Node's `ERR_INVALID_*` / `ERR_HTTP_INVALID_*` errors.
+ */
+export function isInvalidRequest(error: unknown): boolean {
+  const code = (error as NativeError | undefined)?.code;
+  return typeof code === "string" && /^ERR_(HTTP_)?INVALID_/.test(code);
+}
+
 /** Azure's limits on blob names: longer names are answered with 400 `OutOfRangeInput`. */
 const MAX_NAME_LENGTH = 1024;
 const MAX_NAME_SEGMENTS = 254;
@@ -129,6 +158,10 @@ function describeStatus(status: number | undefined, code: string | undefined): s
  * - 401/403 and credential failures: `PermissionDeniedError`;
  * - 400 for a bad name (`InvalidResourceName`, ..., or `OutOfRangeInput` for a
  *   name over Azure's length or segment limits): `InvalidPathError`;
+ * - a caller's invalid value that reached the service (400 `InvalidMetadata`,
+ *   `InvalidHeaderValue`, ...) or that the HTTP client refused to send
+ *   (`ERR_INVALID_CHAR`, ...): `TypeError` (`RangeError` for out-of-range
+ *   values), as the client-side checks throw; never retryable;
  * - 429, 5xx, network failures and everything else: `BackendUnavailableError`.
  *
  * The native error is kept as `cause`, with secrets removed from its text.
@@ -191,6 +224,23 @@ export function mapAzureError(error: unknown, scope: ErrorScope = {}): unknown {
       context,
     );
   }
+  if (status === 400 && code !== undefined && INVALID_VALUE_CODES.has(code)) {
+    return invalidValue(TypeError, `Azure rejected a value of the request (400 ${code})`, context);
+  }
+  if (status === 400 && code !== undefined && OUT_OF_RANGE_CODES.has(code)) {
+    return invalidValue(
+      RangeError,
+      `Azure rejected a value as out of range (400 ${code})`,
+      context,
+    );
+  }
+  if (status === undefined && isInvalidRequest(error)) {
+    return invalidValue(
+      TypeError,
+      `The request could not be sent: a header name or value is invalid (${code})`,
+      context,
+    );
+  }
   if (name !== undefined && CREDENTIAL_ERROR_NAMES.has(name)) {
     return new PermissionDeniedError("The credential could not get an access token", context);
   }
@@ -213,6 +263,20 @@ export function mapAzureError(error: unknown, scope: ErrorScope = {}): unknown {
     `Azure rejected the request (${describeStatus(status, code)})`,
     context,
   );
+}
+
+/**
+ * A caller's invalid argument that reached the service (or the HTTP client):
+ * the same `TypeError` / `RangeError` the client-side checks throw, never a
+ * retryable error, with the native error as `cause`.
+ */
+function invalidValue(
+  type: typeof TypeError | typeof RangeError,
+  reason: string,
+  context: { path?: string; cause: unknown },
+): Error {
+  const where = context.path === undefined ? "" : `: "${context.path}"`;
+  return new type(`${reason}${where} (backend "${BACKEND}")`, { cause: context.cause });
 }
 
 /** A `NotFoundError` or `InvalidPathError` for a key with no blob. */

@@ -11,7 +11,7 @@
  */
 
 import { BackendUnavailableError } from "../../errors.ts";
-import { BACKEND } from "./_errors.ts";
+import { BACKEND, isInvalidRequest } from "./_errors.ts";
 
 /** Settings of {@link retryPolicy}. */
 export interface RetrySettings {
@@ -141,7 +141,9 @@ function classifyError(error: unknown): { retry: boolean; serverDelayMs?: number
       ? { retry: true, serverDelayMs: retryAfterMs(failure.response?.headers) }
       : { retry: false };
   }
-  // No HTTP status: retry network-level failures (reset, refused, timeout, a cut body).
+  // No HTTP status: retry network-level failures (reset, refused, timeout, a cut body),
+  // never a request the HTTP client refused to build (an invalid header value).
+  if (isInvalidRequest(error)) return { retry: false };
   const code = failure.code;
   if (typeof code === "string") return { retry: NETWORK_CODE.test(code) };
   const message = String((error as { message?: unknown }).message ?? "");

@@ -122,6 +122,17 @@ describe("azure retry policy", () => {
     }
   });
 
+  test("a request the HTTP client refuses to build (invalid header value) is not retried", async () => {
+    for (
+      const code of ["ERR_INVALID_CHAR", "ERR_INVALID_HTTP_TOKEN", "ERR_HTTP_INVALID_HEADER_VALUE"]
+    ) {
+      const refused = Object.assign(new TypeError("Invalid character in header content"), { code });
+      const { next, attempts } = scripted([refused, { status: 200 }]);
+      await assert.rejects(bind(retryPolicy(SETTINGS), next).sendRequest(request()), TypeError);
+      assert.equal(attempts.length, 1, code);
+    }
+  });
+
   test("gives up after maxTries and returns the last failure", async () => {
     const { next, attempts } = scripted([{ status: 500 }, { status: 500 }, { status: 500 }]);
     const policy = bind(retryPolicy({ ...SETTINGS, maxTries: 3 }), next);

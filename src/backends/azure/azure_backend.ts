@@ -35,6 +35,7 @@ import {
   RemoteStoreError,
 } from "../../errors.ts";
 import { guessContentType } from "../../_content_type.ts";
+import { checkContentType, checkHeaderValue, checkMetadata } from "../../_validate.ts";
 import { bytesStream, collectBytes } from "../../_streams.ts";
 import { type AzureBackendOptions, parseAzureOptions } from "./_options.ts";
 import { AzureClients, RETRY_DEFAULTS } from "./_clients.ts";
@@ -55,6 +56,7 @@ import {
   markerFits,
   putBlob,
   randomHex,
+  UPLOAD_MARKER,
   type UploadOptions,
   uploadStream,
   userMetadata,
@@ -89,6 +91,27 @@ function checkKey(key: string): void {
       path: key,
       backend: BACKEND,
     });
+  }
+}
+
+/**
+ * Checks every caller value of a write that becomes a header or metadata,
+ * before any I/O (the Store checks them too; a backend used directly must
+ * not send them): the same rules as the Store, and the upload marker's
+ * metadata name is reserved.
+ *
+ * @throws {TypeError} For an invalid content type, metadata name or value, or `ifMatch`.
+ * @throws {RangeError} For metadata over 8 KiB.
+ */
+function checkWriteValues(options: BackendWriteOptions): void {
+  if (options.contentType !== undefined) checkContentType("contentType", options.contentType);
+  if (options.ifMatch !== undefined) checkHeaderValue("ifMatch", options.ifMatch);
+  if (options.metadata === undefined) return;
+  checkMetadata(options.metadata);
+  for (const name of Object.keys(options.metadata)) {
+    if (name.toLowerCase() === UPLOAD_MARKER) {
+      throw new TypeError(`Metadata name "${name}" is reserved by the Azure backend`);
+    }
   }
 }
 
@@ -411,6 +434,9 @@ export class AzureBackend implements Backend {
    * @returns Size and ETag.
    * @throws {AlreadyExistsError} When create-only and the blob exists (also when a concurrent writer won).
    * @throws {PreconditionFailedError} When `ifMatch` does not match.
+   * @throws {TypeError} Before any I/O, when `contentType`, `ifMatch` or a metadata name or
+   *   value is invalid (the Store's rules; the name `remotestoreupload` is reserved).
+   * @throws {RangeError} Before any I/O, when metadata exceeds 8 KiB.
    */
   async write(
     key: string,
@@ -420,6 +446,7 @@ export class AzureBackend implements Backend {
     const { signal } = options;
     let namespace: Namespace;
     try {
+      checkWriteValues(options);
       namespace = await this.#resolveNamespace(signal, key);
     } catch (error) {
       await body.cancel(error).catch(() => {});
@@ -447,6 +474,8 @@ export class AzureBackend implements Backend {
    * @returns Size and ETag.
    * @throws {AlreadyExistsError} When create-only and the blob exists.
    * @throws {PreconditionFailedError} When `ifMatch` does not match.
+   * @throws {TypeError} Before any I/O, as for {@link write}.
+   * @throws {RangeError} Before any I/O, as for {@link write}.
    */
   async writeBytes(
     key: string,
@@ -454,6 +483,7 @@ export class AzureBackend implements Backend {
     options: BackendWriteOptions,
   ): Promise<BackendWriteResult> {
     const { signal } = options;
+    checkWriteValues(options);
     const namespace = await this.#resolveNamespace(signal, key);
     const upload = this.#uploadOptions(key, options);
     if (
@@ -749,6 +779,10 @@ export class AzureBackend implements Backend {
    */
   async signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
     this.#check(options.signal);
+    if (options.contentType !== undefined) checkContentType("contentType", options.contentType);
+    if (options.contentDisposition !== undefined) {
+      checkHeaderValue("contentDisposition", options.contentDisposition);
+    }
     try {
       return await signBlobUrl(this.#clients, key, options);
     } catch (error) {
