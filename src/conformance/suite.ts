@@ -7,6 +7,8 @@
 
 import { after, describe, test } from "node:test";
 import type { Backend } from "../backend.ts";
+import type { BackendType } from "../backend_type.ts";
+import { Registry } from "../registry.ts";
 import { Store } from "../store.ts";
 import { CONFORMANCE_CASES, type ConformanceCase } from "./cases.ts";
 
@@ -29,9 +31,10 @@ export interface ConformanceOptions {
 }
 
 /**
- * Registers the conformance suite with `node:test`: every case twice, once on
- * a store rooted at a fresh folder ("plain") and once through `child()`
- * ("child store"). A case whose capabilities the backend lacks is skipped,
+ * Registers the conformance suite with `node:test`: every case three times,
+ * on a store rooted at a fresh folder ("plain"), on one reached through
+ * `child()` ("child store"), and on one that a {@link Registry} built from a
+ * config naming the backend ("registry"). A case whose capabilities the backend lacks is skipped,
  * and the skip names the missing capability; a case listed in `skip` is
  * skipped with the reason given there.
  *
@@ -65,12 +68,29 @@ export function runConformanceSuite(name: string, options: ConformanceOptions): 
         .catch(() => {});
       if (options.close ?? true) await backend.close();
     });
+    // The registry hands out the backend under test; the suite closes it, not the registry.
+    const backendType: BackendType = {
+      type: "conformance",
+      parseOptions: () => ({}),
+      create: () => backend,
+    };
     const variants = [
       ["plain", (root: string) => new Store(backend, { rootPath: root })],
       [
         "child store",
         (root: string) =>
           new Store(backend, { rootPath: runId }).child(root.slice(runId.length + 1)),
+      ],
+      [
+        "registry",
+        (root: string) =>
+          new Registry(
+            {
+              backends: { b: { type: "conformance" } },
+              stores: { s: { backend: "b", rootPath: root } },
+            },
+            { backendTypes: [backendType] },
+          ).getStore("s"),
       ],
     ] as const;
     for (const [variantIndex, [variant, makeStore]] of variants.entries()) {
