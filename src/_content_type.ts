@@ -4,7 +4,8 @@
  * @module
  */
 
-const TYPES: Record<string, string> = {
+/** A Map, not an object: an extension such as `constructor` must not find a prototype member. */
+const TYPES: ReadonlyMap<string, string> = new Map(Object.entries({
   txt: "text/plain; charset=utf-8",
   md: "text/markdown; charset=utf-8",
   csv: "text/csv; charset=utf-8",
@@ -39,7 +40,7 @@ const TYPES: Record<string, string> = {
   mp4: "video/mp4",
   webm: "video/webm",
   mov: "video/quicktime",
-};
+}));
 
 /** The default content type for files with an unknown extension. */
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
@@ -49,5 +50,5 @@ export function guessContentType(key: string): string {
   const name = key.slice(key.lastIndexOf("/") + 1);
   const dot = name.lastIndexOf(".");
   if (dot <= 0) return DEFAULT_CONTENT_TYPE;
-  return TYPES[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
+  return TYPES.get(name.slice(dot + 1).toLowerCase()) ?? DEFAULT_CONTENT_TYPE;
 }

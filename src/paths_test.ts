@@ -1,7 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { baseName, InvalidPathError, joinPath, normalizePath, parentPath } from "../mod.ts";
-import { globToRegExp, segmentToRegExp } from "./_glob.ts";
 
 describe("normalizePath", () => {
   test("normalises separators, dots and edges", () => {
@@ -33,34 +32,5 @@ describe("normalizePath", () => {
     assert.equal(baseName("c.txt"), "c.txt");
     assert.equal(parentPath("a/b/c.txt"), "a/b");
     assert.equal(parentPath("c.txt"), "");
-  });
-});
-
-describe("glob patterns", () => {
-  const cases: [string, string, boolean][] = [
-    ["*.txt", "a.txt", true],
-    ["*.txt", "d/a.txt", false],
-    ["**/*.txt", "a.txt", true],
-    ["**/*.txt", "d/e/a.txt", true],
-    ["d/**", "d/e/a.txt", true],
-    ["d/**/a.txt", "d/a.txt", true],
-    ["?.txt", "ab.txt", false],
-    ["[ab].txt", "b.txt", true],
-    ["[!ab].txt", "b.txt", false],
-    ["[!ab].txt", "c.txt", true],
-    ["[a-c].txt", "b.txt", true],
-    ["a.(txt)", "a.(txt)", true],
-    ["a+b", "a+b", true],
-    ["[unclosed", "[unclosed", true],
-  ];
-  for (const [pattern, path, expected] of cases) {
-    test(`${pattern} ${expected ? "matches" : "does not match"} ${path}`, () => {
-      assert.equal(globToRegExp(pattern).test(path), expected);
-    });
-  }
-
-  test("a segment pattern never crosses /", () => {
-    assert.equal(segmentToRegExp("*").test("a/b"), false);
-    assert.equal(segmentToRegExp("*").test("ab"), true);
   });
 });

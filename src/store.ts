@@ -8,7 +8,9 @@
 import type {
   Backend,
   BackendFileInfo,
+  BackendReadOptions,
   BackendWriteResult,
+  ReadConditions,
   SignalOptions,
   SignedUrlPermission,
 } from "./backend.ts";
@@ -20,9 +22,10 @@ import {
   NotFoundError,
   RemoteStoreError,
 } from "./errors.ts";
-import { globToRegExp, hasWildcard, segmentToRegExp } from "./_glob.ts";
+import { compileGlob, compileSegment, hasWildcard } from "./_glob.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
-import { collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
+import { abortReasonOr, collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
+import { checkContentType, checkHeaderValue, checkMetadata } from "./_validate.ts";
 import type {
   ByteRange,
   FileInfo,
@@ -41,8 +44,14 @@ export interface StoreOptions {
   backendName?: string;
 }
 
-/** Options for {@link Store.read}, {@link Store.readBytes} and {@link Store.readText}. */
-export interface ReadOptions extends SignalOptions {
+/**
+ * Options for {@link Store.read}, {@link Store.readBytes} and {@link Store.readText}.
+ * The conditions (`ifMatch`, `ifNoneMatch`, `ifModifiedSince`,
+ * `ifUnmodifiedSince`) pin the read to one version: when one fails the read
+ * rejects with `PreconditionFailedError` before any byte. A backend without
+ * ETags (none of the built-in ones) fails every `ifMatch` but `"*"`.
+ */
+export interface ReadOptions extends SignalOptions, ReadConditions {
   /** Read only these bytes. */
   range?: ByteRange;
   /** Called as the returned stream delivers bytes (costs one metadata request for the total). */
@@ -123,6 +132,34 @@ function wholeBytes(content: WriteContent): Uint8Array | undefined {
   return undefined;
 }
 
+/** The backend's own read options: a fresh object with only the fields it takes. */
+function backendReadOptions(options: ReadOptions): BackendReadOptions {
+  const { range, signal, ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince } = options;
+  checkRange(range);
+  for (const [name, value] of [["ifMatch", ifMatch], ["ifNoneMatch", ifNoneMatch]] as const) {
+    if (value !== undefined && typeof value !== "string") {
+      throw new TypeError(`${name} must be a string, got ${typeof value}`);
+    }
+  }
+  for (
+    const [name, value] of [
+      ["ifModifiedSince", ifModifiedSince],
+      ["ifUnmodifiedSince", ifUnmodifiedSince],
+    ] as const
+  ) {
+    if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) {
+      throw new TypeError(`${name} must be a valid Date`);
+    }
+  }
+  const out: BackendReadOptions = { signal };
+  if (range !== undefined) out.range = { offset: range.offset, length: range.length };
+  if (ifMatch !== undefined) out.ifMatch = ifMatch;
+  if (ifNoneMatch !== undefined) out.ifNoneMatch = ifNoneMatch;
+  if (ifModifiedSince !== undefined) out.ifModifiedSince = new Date(ifModifiedSince);
+  if (ifUnmodifiedSince !== undefined) out.ifUnmodifiedSince = new Date(ifUnmodifiedSince);
+  return out;
+}
+
 function checkRange(range: ByteRange | undefined): void {
   if (range === undefined) return;
   const { offset, length } = range;
@@ -200,7 +237,7 @@ export class Store {
   }
 
   #withContext(error: unknown, path: string, signal?: AbortSignal): unknown {
-    if (signal?.aborted && error === signal.reason) return error;
+    if (signal?.aborted) return abortReasonOr(signal, error);
     if (error instanceof ContentFailure) return error.error;
     if (error instanceof RemoteStoreError) {
       const errorPath = error.path === undefined ? path : this.#relative(error.path);
@@ -337,16 +374,45 @@ export class Store {
     }
   }
 
+  /**
+   * Whether a path of this store and a path of another store address the same
+   * file: the same backend object and the same key, however the paths and the
+   * stores' roots are spelled. Copying or moving a file onto itself is a no-op,
+   * so callers that copy and then delete (a move across stores) check this first.
+   *
+   * @param path File path in this store.
+   * @param other The other store (may be this one).
+   * @param otherPath File path in the other store.
+   * @returns `true` when both reach one file of one backend.
+   * @throws {InvalidPathError} When either path is invalid.
+   *
+   * @example Two stores over one backend
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const backend = new MemoryBackend();
+   * const data = new Store(backend, { rootPath: "data" });
+   * const all = new Store(backend);
+   * console.log(data.sameFile("a.txt", all, "data/./a.txt")); // true
+   * ```
+   */
+  sameFile(path: string, other: Store, otherPath: string): boolean {
+    const key = this.#key(path);
+    const otherKey = other.#key(otherPath);
+    return this.#backend === other.#backend && key === otherKey;
+  }
+
   // ---- reading ------------------------------------------------------------
 
   /**
    * Opens a file as a byte stream, pulled from the backend on demand.
    *
    * @param path File path.
-   * @param options `range` to read part of the file; `signal` to abort.
+   * @param options `range` to read part of the file; the conditions `ifMatch`,
+   *   `ifNoneMatch`, `ifModifiedSince`, `ifUnmodifiedSince`; `signal` to abort.
    * @returns A stream of the file's bytes; pass it to `new Response(stream)` to serve it.
    * @throws {NotFoundError} Before any byte, when the file does not exist.
    * @throws {InvalidPathError} When the path is invalid or is a folder.
+   * @throws {PreconditionFailedError} Before any byte, when a condition fails.
    * @throws {RangeError} When `range` is malformed.
    *
    * @example Stream a file into a Response
@@ -361,16 +427,17 @@ export class Store {
   read(path: string, options: ReadOptions = {}): Promise<ReadableStream<Uint8Array>> {
     const caps: Capability[] = options.range ? ["read", "range_read"] : ["read"];
     return this.#run(path, options.signal, caps, async () => {
-      checkRange(options.range);
+      const readOptions = backendReadOptions(options);
       const key = this.#key(path);
-      const { onProgress, range } = options;
+      const { onProgress } = options;
+      const { range, signal } = readOptions;
       let total: number | undefined;
       if (onProgress) {
-        const { size } = await this.#backend.getFileInfo(key, options);
+        const { size } = await this.#backend.getFileInfo(key, { signal });
         const start = Math.min(range?.offset ?? 0, size);
         total = Math.min(size - start, range?.length ?? Infinity);
       }
-      const stream = await this.#backend.read(key, { range, signal: options.signal });
+      const stream = await this.#backend.read(key, readOptions);
       let loaded = 0;
       onProgress?.(0, total);
       return mapErrors(
@@ -385,10 +452,11 @@ export class Store {
    * Reads a whole file (or a range) into memory.
    *
    * @param path File path.
-   * @param options `range` and `signal`.
+   * @param options `range`, the read conditions (as for {@link Store.read}) and `signal`.
    * @returns The bytes.
    * @throws {NotFoundError} When the file does not exist.
    * @throws {InvalidPathError} When the path is invalid or is a folder.
+   * @throws {PreconditionFailedError} When a condition fails.
    *
    * @example Read bytes
    * ```ts
@@ -405,9 +473,8 @@ export class Store {
     const { range, signal } = options;
     const caps: Capability[] = range ? ["read", "range_read"] : ["read"];
     return this.#run(path, signal, caps, async (backend) => {
-      checkRange(range);
+      const readOptions = backendReadOptions(options);
       const key = this.#key(path);
-      const readOptions = { range, signal };
       if (backend.readBytes) return await backend.readBytes(key, readOptions);
       // Errors raised while collecting are mapped by #run, like those of the first request.
       return await collectBytes(await backend.read(key, readOptions), signal);
@@ -448,7 +515,10 @@ export class Store {
    * @returns The path, size and new ETag.
    * @throws {AlreadyExistsError} When the file exists and `overwrite` is false.
    * @throws {PreconditionFailedError} When `ifMatch` does not match.
-   * @throws {TypeError} When `content` is of an unsupported type.
+   * @throws {TypeError} When `content` is of an unsupported type, `contentType`
+   *   is not a MIME type, or a metadata name or value is invalid (names are ASCII
+   *   C# identifiers, unique ignoring case; values visible ASCII).
+   * @throws {RangeError} When metadata names and values exceed 8 KiB in all.
    *
    * @example Write a stream
    * ```ts
@@ -499,13 +569,15 @@ export class Store {
     if (options.metadata !== undefined) caps.push("metadata");
     return this.#run(path, options.signal, caps, async (backend) => {
       const key = this.#key(path);
-      const { onProgress } = options;
+      const { onProgress, contentType, metadata } = options;
+      if (contentType !== undefined) checkContentType("contentType", contentType);
+      if (metadata !== undefined) checkMetadata(metadata);
       const writeOptions = (size: number | undefined) => ({
         overwrite: options.overwrite ?? false,
         atomic,
         size,
-        contentType: options.contentType,
-        metadata: options.metadata,
+        contentType,
+        metadata: metadata === undefined ? undefined : { ...metadata },
         ifMatch: options.ifMatch,
         signal: options.signal,
       });
@@ -563,7 +635,7 @@ export class Store {
   delete(path: string, options: DeleteOptions = {}): Promise<void> {
     return this.#run(path, options.signal, ["delete"], async () => {
       try {
-        await this.#backend.delete(this.#key(path), options);
+        await this.#backend.delete(this.#key(path), { signal: options.signal });
       } catch (error) {
         if (!(options.missingOk && error instanceof NotFoundError)) throw error;
       }
@@ -620,7 +692,9 @@ export class Store {
    */
   getFileInfo(path: string, options: SignalOptions = {}): Promise<FileInfo> {
     return this.#run(path, options.signal, [], async () => {
-      return this.#fileInfo(await this.#backend.getFileInfo(this.#key(path), options));
+      return this.#fileInfo(
+        await this.#backend.getFileInfo(this.#key(path), { signal: options.signal }),
+      );
     });
   }
 
@@ -642,7 +716,7 @@ export class Store {
   isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
     return this.#run(path, options.signal, [], async () => {
       try {
-        await this.#backend.getFileInfo(this.#key(path), options);
+        await this.#backend.getFileInfo(this.#key(path), { signal: options.signal });
         return true;
       } catch (error) {
         if (error instanceof NotFoundError || error instanceof InvalidPathError) return false;
@@ -668,7 +742,7 @@ export class Store {
    */
   isFolder(path: string, options: SignalOptions = {}): Promise<boolean> {
     return this.#run(path, options.signal, [], () => {
-      return this.#backend.isFolder(this.#key(path, true), options);
+      return this.#backend.isFolder(this.#key(path, true), { signal: options.signal });
     });
   }
 
@@ -715,21 +789,21 @@ export class Store {
         throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
       }
       const key = self.#key(path, true);
-      const nameFilter = pattern === undefined ? undefined : segmentToRegExp(pattern);
+      const nameFilter = pattern === undefined ? undefined : compileSegment(pattern);
       const depth = options.recursive ? (maxDepth ?? Infinity) : 1;
       if (depth === Infinity) {
         // One recursive backend listing, in the backend's order (no sorting, no buffering).
         const entries = self.#backend.list(key, { recursive: true, signal: options.signal });
         for await (const entry of entries) {
           if (entry.kind !== "file") continue;
-          if (!nameFilter || nameFilter.test(baseName(entry.info.key))) {
+          if (!nameFilter || nameFilter(baseName(entry.info.key))) {
             yield self.#fileInfo(entry.info);
           }
         }
         return;
       }
       for await (const info of self.#walk(key, depth, options.signal)) {
-        if (!nameFilter || nameFilter.test(baseName(info.key))) yield self.#fileInfo(info);
+        if (!nameFilter || nameFilter(baseName(info.key))) yield self.#fileInfo(info);
       }
     });
   }
@@ -752,7 +826,9 @@ export class Store {
   listFolders(path: string, options: SignalOptions = {}): AsyncIterable<FolderEntry> {
     return this.#iterate(path, options.signal, async function* (self) {
       const key = self.#key(path, true);
-      for await (const entry of self.#backend.list(key, { recursive: false, ...options })) {
+      for await (
+        const entry of self.#backend.list(key, { recursive: false, signal: options.signal })
+      ) {
         if (entry.kind === "folder") {
           const folderPath = self.#relative(entry.key);
           yield { path: folderPath, name: baseName(folderPath) };
@@ -797,20 +873,20 @@ export class Store {
     const [head, ...rest] = segments;
     if (head === undefined) return;
     if (head.includes("**")) {
-      const matcher = globToRegExp(segments.join("/"));
+      const matcher = compileGlob(segments.join("/"));
       const prefix = folderKey === "" ? 0 : folderKey.length + 1;
       for await (const entry of this.#backend.list(folderKey, { recursive: true, signal })) {
-        if (entry.kind === "file" && matcher.test(entry.info.key.slice(prefix))) {
+        if (entry.kind === "file" && matcher(entry.info.key.slice(prefix))) {
           yield this.#fileInfo(entry.info);
         }
       }
       return;
     }
-    const matcher = segmentToRegExp(head);
+    const matcher = compileSegment(head);
     const folders: string[] = [];
     for await (const entry of this.#backend.list(folderKey, { recursive: false, signal })) {
       const key = entry.kind === "file" ? entry.info.key : entry.key;
-      if (!matcher.test(baseName(key))) continue;
+      if (!matcher(baseName(key))) continue;
       if (entry.kind === "file" && rest.length === 0) yield this.#fileInfo(entry.info);
       if (entry.kind === "folder" && rest.length > 0) folders.push(entry.key);
     }
@@ -867,7 +943,7 @@ export class Store {
   getFolderInfo(path: string, options: SignalOptions = {}): Promise<FolderInfo> {
     return this.#run(path, options.signal, ["list"], async () => {
       const key = this.#key(path, true);
-      if (key !== "" && !(await this.#backend.isFolder(key, options))) {
+      if (key !== "" && !(await this.#backend.isFolder(key, { signal: options.signal }))) {
         throw new NotFoundError("Folder not found", { path });
       }
       const info: FolderInfo = { path: this.#relative(key), fileCount: 0, totalSize: 0 };
@@ -942,7 +1018,7 @@ export class Store {
       const dstKey = this.#key(dst);
       const { onProgress } = options;
       const size = srcKey === dstKey || onProgress
-        ? (await this.#backend.getFileInfo(srcKey, options)).size
+        ? (await this.#backend.getFileInfo(srcKey, { signal: options.signal })).size
         : undefined;
       if (srcKey === dstKey) return;
       onProgress?.(0, size);
@@ -964,7 +1040,9 @@ export class Store {
    * @param options `expiresIn` seconds, `permissions`, `contentType`, `contentDisposition`.
    * @returns The URL.
    * @throws {CapabilityNotSupportedError} When the backend cannot sign URLs.
-   * @throws {RangeError} When `expiresIn` is not from 1 second to 7 days or a permission is unknown.
+   * @throws {RangeError} When `expiresIn` is not from 1 second to 7 days, or
+   *   `permissions` is empty or has an unknown permission.
+   * @throws {TypeError} When `contentType` or `contentDisposition` is not a valid header value.
    *
    * @example Share a report for ten minutes
    * ```ts ignore
@@ -977,17 +1055,31 @@ export class Store {
       if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) {
         throw new RangeError(`expiresIn must be whole seconds from 1 to 604800, got ${expiresIn}`);
       }
-      const permissions = options.permissions ?? ["read"];
+      const permissions = [...(options.permissions ?? ["read"])];
+      if (permissions.length === 0) {
+        throw new RangeError("A signed URL needs at least one permission, got none");
+      }
       for (const permission of permissions) {
         if (!["read", "write", "delete"].includes(permission)) {
           throw new RangeError(`Unknown signed URL permission "${permission}"`);
         }
       }
+      const { contentType, contentDisposition, signal } = options;
+      if (contentType !== undefined) checkContentType("contentType", contentType);
+      if (contentDisposition !== undefined) {
+        checkHeaderValue("contentDisposition", contentDisposition);
+      }
       const key = this.#key(path);
       if (!this.#backend.signedUrl) {
         throw new CapabilityNotSupportedError("signed_url", { path, backend: this.backendName });
       }
-      return await this.#backend.signedUrl(key, { ...options, expiresIn, permissions });
+      return await this.#backend.signedUrl(key, {
+        expiresIn,
+        permissions,
+        contentType,
+        contentDisposition,
+        signal,
+      });
     });
   }
 

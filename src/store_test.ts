@@ -8,6 +8,7 @@ import {
   InvalidPathError,
   MemoryBackend,
   NotFoundError,
+  PreconditionFailedError,
   Store,
 } from "../mod.ts";
 
@@ -74,6 +75,14 @@ describe("Store", () => {
       RangeError,
     );
     await assert.rejects(signed.signedUrl("../a.txt"), InvalidPathError);
+    await assert.rejects(signed.signedUrl("a.txt", { permissions: [] }), (e: unknown) => {
+      assert.ok(e instanceof RangeError);
+      assert.match(e.message, /at least one permission/);
+      return true;
+    });
+    for (const bad of [{ contentType: "text/html\r\nX-Evil: 1" }, { contentDisposition: "a\nb" }]) {
+      await assert.rejects(signed.signedUrl("a.txt", bad), TypeError, JSON.stringify(bad));
+    }
   });
 
   test("errors carry the store-relative path and the backend name", async () => {
@@ -174,5 +183,220 @@ describe("Store", () => {
     const error = await store.readBytes("gone.txt").catch((e) => e);
     assert.ok(error instanceof NotFoundError);
     assert.equal(error.path, "gone.txt");
+  });
+
+  test("read options reach the backend as a fresh object with the read conditions", async () => {
+    const inner = new MemoryBackend();
+    const seen: unknown[] = [];
+    const backend = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function") return value;
+        if (property !== "read" && property !== "readBytes") return value.bind(target);
+        return (key: string, options: unknown) => {
+          seen.push(options);
+          return value.call(target, key, options);
+        };
+      },
+    }) as Backend;
+    const store = new Store(backend);
+    await store.write("a.txt", "abc");
+    const since = new Date("2020-01-01T00:00:00Z");
+    const options = {
+      ifMatch: '"x"',
+      ifNoneMatch: '"y"',
+      ifModifiedSince: since,
+      ifUnmodifiedSince: since,
+      range: { offset: 1 },
+      extra: "not for the backend",
+    };
+    await store.readBytes("a.txt", options).catch(() => {});
+    await store.read("a.txt", options).catch(() => {});
+    assert.equal(seen.length, 2);
+    for (const got of seen as Record<string, unknown>[]) {
+      assert.notEqual(got, options, "not the caller's object");
+      assert.notEqual(got.range, options.range, "nor its range object");
+      assert.equal(got.extra, undefined);
+      assert.deepEqual(
+        { ...got, signal: undefined },
+        {
+          signal: undefined,
+          range: { offset: 1, length: undefined },
+          ifMatch: '"x"',
+          ifNoneMatch: '"y"',
+          ifModifiedSince: since,
+          ifUnmodifiedSince: since,
+        },
+      );
+    }
+    await assert.rejects(
+      store.read("a.txt", { ifModifiedSince: new Date(NaN) }),
+      TypeError,
+    );
+  });
+
+  test("a read whose ifMatch is stale fails before any byte; the current ETag reads", async () => {
+    const store = new Store(new MemoryBackend());
+    const first = await store.write("a.txt", "one");
+    const second = await store.write("a.txt", "two", { overwrite: true });
+    assert.notEqual(first.etag, second.etag);
+    for (
+      const read of [
+        () => store.read("a.txt", { ifMatch: first.etag }),
+        () => store.readText("a.txt", { ifMatch: first.etag }),
+      ]
+    ) {
+      await assert.rejects(read(), (e: unknown) => {
+        assert.ok(e instanceof PreconditionFailedError);
+        assert.equal(e.path, "a.txt");
+        return true;
+      });
+    }
+    assert.equal(await store.readText("a.txt", { ifMatch: second.etag }), "two");
+    await assert.rejects(
+      store.readText("a.txt", { ifNoneMatch: second.etag }),
+      PreconditionFailedError,
+    );
+  });
+
+  test("every other backend call gets its own options object, never the caller's", async () => {
+    const inner = new MemoryBackend();
+    const leaked: string[] = [];
+    const options = { signal: new AbortController().signal, missingOk: true };
+    const backend = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function" || typeof property !== "string") return value;
+        return (...args: unknown[]) => {
+          if (args.includes(options)) leaked.push(property);
+          return value.apply(target, args);
+        };
+      },
+    }) as Backend;
+    const store = new Store(backend);
+    await store.write("a.txt", "x", options);
+    await store.getFileInfo("a.txt", options);
+    await store.isFile("a.txt", options);
+    await store.isFolder("", options);
+    await store.exists("a.txt", options);
+    for await (const _ of store.listFolders("", options)) { /* drain */ }
+    await store.getFolderInfo("", options);
+    await store.copy("a.txt", "b.txt", options);
+    await store.move("b.txt", "c.txt", options);
+    await store.delete("c.txt", options);
+    await store.deleteFolder("nothing", options);
+    assert.deepEqual(leaked, []);
+  });
+
+  test("an abort rejects with the signal's reason, whatever the backend failed with", async () => {
+    const controller = new AbortController();
+    const reason = new Error("user gave up");
+    const backend = new Proxy(new MemoryBackend(), {
+      get(target, property, receiver) {
+        if (property === "getFileInfo") {
+          return () => {
+            controller.abort(reason);
+            return Promise.reject(new Error("connection reset after the abort"));
+          };
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    }) as Backend;
+    const error = await new Store(backend).getFileInfo("a", { signal: controller.signal })
+      .catch((e) => e);
+    assert.equal(error, reason);
+  });
+
+  test("content types come from own entries only: .constructor is not the Object function", async () => {
+    const store = new Store(new MemoryBackend());
+    for (const ext of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"]) {
+      await store.write(`a.${ext}`, "x");
+      assert.equal(
+        (await store.getFileInfo(`a.${ext}`)).contentType,
+        "application/octet-stream",
+        ext,
+      );
+    }
+    await store.write("a.HTML", "x");
+    assert.equal((await store.getFileInfo("a.HTML")).contentType, "text/html; charset=utf-8");
+  });
+
+  test("contentType and metadata are checked before any I/O, with one rule set", async () => {
+    const { backend, calls } = limitedBackend([]);
+    const store = new Store(backend);
+    const badTypes = [
+      "text/html\r\nX-Injected: 1",
+      "text/plain\0",
+      "text/plain; charset=ü",
+      "téxt/plain",
+      "",
+      "text",
+      " text/plain",
+      "text/plain;",
+    ];
+    for (const contentType of badTypes) {
+      for (const write of [store.write, store.writeAtomic]) {
+        await assert.rejects(write.call(store, "a.txt", "x", { contentType }), (e: unknown) => {
+          assert.ok(e instanceof TypeError, String(e));
+          assert.match(e.message, /^contentType "/);
+          return true;
+        }, JSON.stringify(contentType));
+      }
+    }
+    const badMetadata: [Record<string, string>, RegExp][] = [
+      [{ "": "v" }, /Metadata name "" is invalid/],
+      [{ "a-b": "v" }, /Metadata name "a-b" is invalid/],
+      [{ "1abc": "v" }, /Metadata name "1abc" is invalid/],
+      [{ "naïve": "v" }, /Metadata name "naïve" is invalid/],
+      [{ Owner: "a", owner: "b" }, /"Owner" and "owner" differ only in case/],
+      [{ k: "line\nbreak" }, /value of "k" is invalid: it contains a line break/],
+      [{ k: "ü" }, /value of "k" is invalid: it contains a non-ASCII character/],
+      [{ k: "" }, /value of "k" is invalid: it is empty/],
+      [{ k: " padded" }, /value of "k" is invalid: it starts or ends with whitespace/],
+      [{ k: 42 as unknown as string }, /value of "k" must be a string/],
+    ];
+    for (const [metadata, message] of badMetadata) {
+      await assert.rejects(store.write("a.txt", "x", { metadata }), (e: unknown) => {
+        assert.ok(e instanceof TypeError, String(e));
+        assert.match(e.message, message);
+        return true;
+      }, JSON.stringify(metadata));
+    }
+    const big = { a: "x".repeat(8192) };
+    await assert.rejects(store.write("a.txt", "x", { metadata: big }), (e: unknown) => {
+      assert.ok(e instanceof RangeError);
+      assert.match(e.message, /8193 bytes of names and values; at most 8192/);
+      return true;
+    });
+    assert.equal(calls(), 0, "no backend call for a refused value");
+    const good = {
+      contentType: 'multipart/mixed; boundary="a b"; charset=utf-8',
+      // Exactly 8 KiB of names and values.
+      metadata: { _private: "x", Owner_2: "Jane Doe", a: "x".repeat(8192 - 9 - 15 - 1) },
+    };
+    await store.write("ok.txt", "x", good);
+    const info = await store.getFileInfo("ok.txt");
+    assert.equal(info.contentType, good.contentType);
+    assert.deepEqual(info.metadata, good.metadata);
+  });
+
+  test("moving or copying a file onto itself, however spelled, is a no-op", async () => {
+    const backend = new MemoryBackend();
+    const store = new Store(backend, { rootPath: "d" });
+    await store.write("a.txt", "keep");
+    for (const overwrite of [false, true]) {
+      await store.move("a.txt", "./a.txt", { overwrite });
+      await store.copy("a.txt", "/a.txt/", { overwrite });
+    }
+    assert.equal(await store.readText("a.txt"), "keep");
+    await assert.rejects(store.move("missing.txt", "./missing.txt"), NotFoundError);
+    const root = new Store(backend);
+    assert.equal(store.sameFile("a.txt", root, "d//a.txt"), true);
+    assert.equal(store.sameFile("a.txt", root, "a.txt"), false);
+    assert.equal(
+      store.sameFile("a.txt", new Store(new MemoryBackend(), { rootPath: "d" }), "a.txt"),
+      false,
+    );
+    assert.throws(() => store.sameFile("../a", root, "a"), InvalidPathError);
   });
 });

@@ -5,6 +5,7 @@
  */
 
 import type { SignalOptions } from "./backend.ts";
+import { normalizePath } from "./paths.ts";
 import type { Store } from "./store.ts";
 import type { ProgressCallback, WriteResult } from "./types.ts";
 
@@ -20,7 +21,10 @@ export interface TransferFileOptions extends SignalOptions {
  * Streams one file from a store to another (local → Azure, Azure → memory,
  * ...). Memory stays bounded: the destination pulls from the source as it
  * writes. Content type and, where both backends keep it, user metadata go
- * along. An error from the source is reported as the source's error.
+ * along, from the same version as the bytes (the read is pinned to the ETag
+ * where the source has one). Copying a file onto itself (the same backend and
+ * key, see {@link Store.sameFile}) is a no-op. An error from the source is
+ * reported as the source's error.
  *
  * @param from The source store.
  * @param fromPath File path in the source store.
@@ -30,6 +34,7 @@ export interface TransferFileOptions extends SignalOptions {
  * @returns What the destination stored.
  * @throws {NotFoundError} When the source file does not exist.
  * @throws {AlreadyExistsError} When the destination exists and `overwrite` is false.
+ * @throws {PreconditionFailedError} When the source changed between its metadata and its read.
  *
  * @example Copy between two stores
  * ```ts
@@ -51,7 +56,14 @@ export async function transfer(
 ): Promise<WriteResult> {
   const { signal, onProgress } = options;
   const info = await from.getFileInfo(fromPath, { signal });
-  const stream = await from.read(fromPath, { signal });
+  if (from.sameFile(fromPath, to, toPath)) {
+    // Copying a file onto itself is a no-op, as within one store.
+    const result: WriteResult = { path: normalizePath(toPath), size: info.size };
+    if (info.etag !== undefined) result.etag = info.etag;
+    return result;
+  }
+  // Pinned to the version whose content type and metadata go along.
+  const stream = await from.read(fromPath, { signal, ifMatch: info.etag });
   return await to.write(toPath, stream, {
     overwrite: options.overwrite,
     signal,
