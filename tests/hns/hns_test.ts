@@ -13,6 +13,7 @@ import { AzureBackend } from "../../azure.ts";
 import { randomContainerName, startAzurite } from "../_azurite.ts";
 import { hashStream, patternBytes, sha256 } from "../azure/_setup.ts";
 import { FAST_RETRY, setupHns } from "./_setup.ts";
+import { setupFaultEnv } from "../reliability/_env.ts";
 
 const env = await setupHns();
 const backend = env.backend();
@@ -238,19 +239,62 @@ describe("azure on ADLS Gen2 (DFS emulator): HNS-only behaviour", () => {
     assert.ok(!(await rawNames("atomic/")).some((n) => n.includes(".~tmp.")));
   });
 
-  test("listings never show .~tmp. files", async () => {
-    await backend.write(
-      "tmpl/.~tmp.x.txt.0011223344556677",
-      new Blob(["t"]).stream(),
-      { overwrite: false, atomic: false },
-    );
+  test("user files named .~tmp.* are listed, read and deleted like any other", async () => {
+    const names = [".~tmp.x.txt.0011223344556677", ".~tmp.y", ".~tmp.z.0011223344556677.00000000"];
+    for (const name of names) await store.write(`tmpl/${name}`, name);
     await store.write("tmpl/x.txt", "x");
     const flat = [];
     for await (const f of store.listFiles("tmpl")) flat.push(f.name);
+    assert.deepEqual(flat, [...names, "x.txt"].sort());
     const deep = [];
-    for await (const f of store.listFiles("", { recursive: true })) deep.push(f.path);
-    assert.deepEqual(flat, ["x.txt"]);
-    assert.ok(!deep.some((p) => p.includes(".~tmp.")), deep.join(","));
+    for await (const f of store.listFiles("tmpl", { recursive: true })) deep.push(f.name);
+    assert.deepEqual(deep.sort(), [...names, "x.txt"].sort());
+    for (const name of names) assert.equal(await store.readText(`tmpl/${name}`), name);
+    // A folder holding only such a file lists it, so it is not empty; once deleted, it is.
+    await store.write("tmpd/.~tmp.only", "t");
+    assert.deepEqual(
+      await Array.fromAsync(store.listFiles("tmpd"), (f) => f.name),
+      [".~tmp.only"],
+    );
+    await assert.rejects(store.deleteFolder("tmpd"), DirectoryNotEmptyError);
+    await store.delete("tmpd/.~tmp.only");
+    await store.deleteFolder("tmpd");
+    await store.deleteFolder("tmpl", { recursive: true });
+    assert.deepEqual(await rawNames("tmpl"), []);
+  });
+
+  test("writeAtomic's own temporary file is never listed, even while it waits for the rename", async () => {
+    const faults = await setupFaultEnv("hns");
+    try {
+      const writer = new Store(faults.backend());
+      const reader = new Store(faults.backend());
+      // Hold the rename onto the target (a PUT without comp=) in the proxy.
+      faults.proxy.add({
+        method: "PUT",
+        path: /\/held\/f\.txt(\?(?!.*comp=)|$)/,
+        action: { kind: "stall" },
+      });
+      const writing = writer.writeAtomic("held/f.txt", "content");
+      const started = Date.now();
+      while (!faults.proxy.requests.some((r) => r.fault === "stall")) {
+        assert.ok(Date.now() - started < 60_000, "the rename never came");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const raw: string[] = [];
+      for await (const item of faults.admin.listBlobsFlat({ prefix: "held/" })) raw.push(item.name);
+      assert.ok(raw.some((n) => n.startsWith("held/.~tmp.f.txt.")), raw.join(","));
+      assert.deepEqual(await Array.fromAsync(reader.listFiles("held"), (f) => f.name), []);
+      assert.deepEqual(
+        await Array.fromAsync(reader.listFiles("", { recursive: true }), (f) => f.path),
+        [],
+      );
+      faults.proxy.release();
+      await writing;
+      assert.deepEqual(await Array.fromAsync(reader.listFiles("held"), (f) => f.name), ["f.txt"]);
+    } finally {
+      faults.proxy.release();
+      await faults.close();
+    }
   });
 
   test('hns: "auto" picks HNS on the emulator after the first operation', async () => {

@@ -25,8 +25,10 @@ import type { AzureContext, Namespace } from "./_namespace.ts";
 import { sortByKey } from "./_namespace.ts";
 import { runPool } from "./_pool.ts";
 
-/** Prefix of the temporary files of `writeAtomic` (never listed). */
-export const TEMP_PREFIX = ".~tmp.";
+/** The start of every name of a `writeAtomic` temporary file. */
+const TEMP_PREFIX = ".~tmp.";
+/** `.~tmp.<name>.<16 hex: random id>.<8 hex: check of id and name>` */
+const TEMP_NAME = /^\.~tmp\.(.*)\.([0-9a-f]{16})\.([0-9a-f]{8})$/s;
 
 /** Whether blob metadata marks a directory (`hdi_isfolder=true`, name case-insensitive). */
 export function isFolderMetadata(metadata: Record<string, string> | undefined): boolean {
@@ -36,9 +38,36 @@ export function isFolderMetadata(metadata: Record<string, string> | undefined): 
   return false;
 }
 
-/** Whether a key's last segment is a `writeAtomic` temporary file. */
+/** FNV-1a (32 bits) of `text`'s UTF-16 code units, as 8 hex digits. */
+function check(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+/**
+ * A fresh name for the temporary file of a `writeAtomic` to `key`, beside
+ * it: `.~tmp.<name>.<random id>.<check>`, where the check digits are derived
+ * from the id and the name. Only names of exactly this form with matching
+ * check digits are temporary files (see {@link isTempKey}); every other name,
+ * `.~tmp.` prefix or not, is a user's file like any other.
+ *
+ * @param key The target key.
+ * @param id 16 random hex digits.
+ * @returns The temporary file's key.
+ */
+export function tempKeyFor(key: string, id: string): string {
+  const slash = key.lastIndexOf("/");
+  const name = key.slice(slash + 1);
+  return `${key.slice(0, slash + 1)}${TEMP_PREFIX}${name}.${id}.${check(`${id}/${name}`)}`;
+}
+
+/** Whether a key names a temporary file made by {@link tempKeyFor} (never listed). */
 export function isTempKey(key: string): boolean {
-  return key.slice(key.lastIndexOf("/") + 1).startsWith(TEMP_PREFIX);
+  const match = TEMP_NAME.exec(key.slice(key.lastIndexOf("/") + 1));
+  return match !== null && match[3] === check(`${match[2]}/${match[1]}`);
 }
 
 /**

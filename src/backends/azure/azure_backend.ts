@@ -49,7 +49,7 @@ import {
 } from "./_errors.ts";
 import { quoteEtag } from "./_etag.ts";
 import { FlatNamespace } from "./_flat.ts";
-import { HnsNamespace, isFolderMetadata, TEMP_PREFIX } from "./_hns.ts";
+import { HnsNamespace, isFolderMetadata, tempKeyFor } from "./_hns.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { changedWhileReading, openBlobReadStream } from "./_read_stream.ts";
 import {
@@ -428,7 +428,8 @@ export class AzureBackend implements Backend {
    * @param options `overwrite` (false sends `If-None-Match: *`), `ifMatch`, `size`,
    *   `contentType` (default: guessed from the key), `metadata`, `signal`.
    * With `atomic` on a hierarchical namespace, the content is uploaded to a
-   * temporary file beside the target (`.~tmp.<name>.<hex>`, never listed)
+   * temporary file beside the target (`.~tmp.<name>.<id>.<check>`, never listed;
+   * other names starting with `.~tmp.` are ordinary files)
    * and renamed onto it in one step; the temporary file is deleted on failure.
    *
    * @returns Size and ETag.
@@ -522,9 +523,7 @@ export class AzureBackend implements Backend {
     options: BackendWriteOptions,
   ): Promise<BackendWriteResult> {
     const { signal } = options;
-    const slash = key.lastIndexOf("/");
-    const hex = randomHex(8);
-    const temp = `${key.slice(0, slash + 1)}${TEMP_PREFIX}${key.slice(slash + 1)}.${hex}`;
+    const temp = tempKeyFor(key, randomHex(8));
     const discard = () =>
       this.#clients.containerClient.getBlobClient(temp).deleteIfExists().then(
         () => {},
