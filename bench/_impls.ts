@@ -315,13 +315,13 @@ export function packageVersions(): Record<string, string> {
   };
   return {
     "remote-store": read("deno.json"),
-    "@azure/storage-blob": read("node_modules/@azure/storage-blob/package.json"),
+    "@azure/storage-blob": read("bench/node_modules/@azure/storage-blob/package.json"),
     azurite: read("node_modules/azurite/package.json"),
     opendal: read("bench/.peers/node_modules/opendal/package.json"),
-    unstorage: read("node_modules/unstorage/package.json"),
-    "@flystorage/file-storage": read("node_modules/@flystorage/file-storage/package.json"),
+    unstorage: read("bench/node_modules/unstorage/package.json"),
+    "@flystorage/file-storage": read("bench/node_modules/@flystorage/file-storage/package.json"),
     "@flystorage/azure-storage-blob": read(
-      "node_modules/@flystorage/azure-storage-blob/package.json",
+      "bench/node_modules/@flystorage/azure-storage-blob/package.json",
     ),
   };
 }
