@@ -223,7 +223,16 @@ export async function resolve(
       const stats = await lstatOrNothing(at);
       if (stats?.isSymbolicLink() && (!last || options.follow)) {
         hop();
-        const target = root.linkTarget(trail, await fs.readlink(at));
+        let text: string;
+        try {
+          text = await fs.readlink(at);
+        } catch (error) {
+          // No longer a link (EINVAL) or gone: look again.
+          if (!hasCode(error, "EINVAL", "ENOENT")) throw error;
+          pending.unshift(name);
+          continue;
+        }
+        const target = root.linkTarget(trail, text);
         if (target === undefined) {
           throw new PermissionDeniedError(
             `Cannot ${options.operation} because the path leads outside the backend root through a symbolic link`,
