@@ -160,6 +160,13 @@ function backendReadOptions(options: ReadOptions): BackendReadOptions {
   return out;
 }
 
+/** The first line of an unexpected error, so that a wrapping error says what went wrong. */
+function describeCause(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const line = text.split("\n", 1)[0]!;
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+}
+
 function checkRange(range: ByteRange | undefined): void {
   if (range === undefined) return;
   const { offset, length } = range;
@@ -244,7 +251,7 @@ export class Store {
       return error.withContext({ path: errorPath, backend: this.backendName }, true);
     }
     if (error instanceof TypeError || error instanceof RangeError) return error;
-    return new BackendUnavailableError("Unexpected backend failure", {
+    return new BackendUnavailableError(`Unexpected backend failure (${describeCause(error)})`, {
       path,
       backend: this.backendName,
       cause: error,
