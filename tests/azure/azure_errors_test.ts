@@ -174,6 +174,7 @@ describe("azure error mapping", () => {
       [rest(409, "ContainerBeingDeleted"), BackendUnavailableError],
       [rest(409, "LeaseIdMissing"), PreconditionFailedError],
       [rest(412, "ConditionNotMet"), PreconditionFailedError],
+      [rest(304), PreconditionFailedError],
       [rest(401), PermissionDeniedError],
       [rest(403, "AuthorizationFailure"), PermissionDeniedError],
       [rest(429), BackendUnavailableError],

@@ -8,7 +8,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { PreconditionFailedError, Store } from "../../mod.ts";
+import { NotFoundError, PreconditionFailedError, Store } from "../../mod.ts";
 import type { AzureBackend } from "../../azure.ts";
 import { HOOK, setupAzure } from "./_setup.ts";
 import { setupHns } from "../hns/_setup.ts";
@@ -70,6 +70,71 @@ for (const flavor of ["flat", "hns"] as const) {
       assert.equal(fresh, updated.etag);
       const read = await backend.readBytes("etag/c.txt", { ifMatch: fresh });
       assert.equal(text(read), "v2");
+    });
+
+    test("read and readBytes honour ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince", async () => {
+      await store.write("cond/a.txt", "0123456789");
+      const { etag, modifiedAt } = await backend.getFileInfo("cond/a.txt", {});
+      assert.ok(etag !== undefined);
+      const earlier = new Date(modifiedAt.getTime() - 10_000);
+      const ok = [
+        { ifMatch: etag },
+        { ifMatch: "*" },
+        { ifNoneMatch: '"other"' },
+        { ifModifiedSince: earlier },
+        { ifUnmodifiedSince: modifiedAt },
+        { ifMatch: etag, ifUnmodifiedSince: modifiedAt },
+      ];
+      const failing = [
+        { ifMatch: '"stale"' },
+        { ifNoneMatch: etag },
+        { ifNoneMatch: "*" },
+        { ifModifiedSince: modifiedAt },
+        { ifModifiedSince: new Date(modifiedAt.getTime() + 10_000) },
+        { ifUnmodifiedSince: earlier },
+      ];
+      const ranges = [undefined, { offset: 2, length: 3 }, { offset: 50 }, {
+        offset: 0,
+        length: 0,
+      }];
+      const expected = (range?: { offset: number; length?: number }) =>
+        range === undefined
+          ? "0123456789"
+          : "0123456789".slice(range.offset, range.offset + (range.length ?? 10));
+      for (const range of ranges) {
+        for (const conditions of ok) {
+          const what = `${JSON.stringify(conditions)} ${JSON.stringify(range)}`;
+          const bytes = await backend.readBytes("cond/a.txt", { ...conditions, range });
+          assert.equal(text(bytes), expected(range), `readBytes ${what}`);
+          const streamed = await new Response(
+            await backend.read("cond/a.txt", { ...conditions, range }),
+          ).text();
+          assert.equal(streamed, expected(range), `read ${what}`);
+        }
+        for (const conditions of failing) {
+          const what = `${JSON.stringify(conditions)} ${JSON.stringify(range)}`;
+          await assert.rejects(
+            backend.readBytes("cond/a.txt", { ...conditions, range }),
+            PreconditionFailedError,
+            `readBytes ${what}`,
+          );
+          await assert.rejects(
+            backend.read("cond/a.txt", { ...conditions, range }),
+            PreconditionFailedError,
+            `read ${what}`,
+          );
+        }
+      }
+      await assert.rejects(backend.read("cond/missing.txt", { ifMatch: etag }), NotFoundError);
+      await assert.rejects(backend.read("cond/missing.txt", { ifNoneMatch: "*" }), NotFoundError);
+      await assert.rejects(
+        backend.readBytes("cond/a.txt", { ifMatch: '"x"\r\nx-evil: 1' }),
+        TypeError,
+      );
+      await assert.rejects(
+        backend.read("cond/a.txt", { ifModifiedSince: new Date(Number.NaN) }),
+        TypeError,
+      );
     });
   });
 }

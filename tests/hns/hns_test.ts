@@ -93,6 +93,14 @@ describe("azure on ADLS Gen2 (DFS emulator): HNS-only behaviour", () => {
     assert.equal(await store.readText("typed/full/x.txt"), "x");
   });
 
+  test("a conditional read of a directory is InvalidPathError, as without conditions", async () => {
+    await fs.getDirectoryClient("condir/d").create();
+    for (const conditions of [{ ifMatch: '"stale"' }, { ifNoneMatch: "*" }, {}]) {
+      await assert.rejects(backend.read("condir/d", conditions), InvalidPathError);
+      await assert.rejects(backend.readBytes("condir/d", conditions), InvalidPathError);
+    }
+  });
+
   test("writes onto a directory or below a file: InvalidPathError, nothing changed", async () => {
     await store.write("wdir/d/x.txt", "x");
     await store.write("wdir/f", "f");

@@ -26,6 +26,8 @@ export interface ErrorScope {
   signal?: AbortSignal;
   /** The call was a create-only write: 409/412 mean "already exists". */
   createOnly?: boolean;
+  /** The call was a read with the caller's conditions: 412 and 304 mean they failed. */
+  conditionalRead?: boolean;
   /** Removes secrets from text (messages and stacks of the native error). */
   redact?: (text: string) => string;
 }
@@ -155,6 +157,7 @@ function describeStatus(status: number | undefined, code: string | undefined): s
  * - a `RemoteStoreError`: unchanged;
  * - 404: `NotFoundError`; 409 "already exists" codes: `AlreadyExistsError`;
  * - 412: `PreconditionFailedError` (`AlreadyExistsError` for a create-only write);
+ *   304 (a read's `ifNoneMatch` / `ifModifiedSince`): `PreconditionFailedError`;
  * - 401/403 and credential failures: `PermissionDeniedError`;
  * - 400 for a bad name (`InvalidResourceName`, ..., or `OutOfRangeInput` for a
  *   name over Azure's length or segment limits): `InvalidPathError`;
@@ -201,6 +204,21 @@ export function mapAzureError(error: unknown, scope: ErrorScope = {}): unknown {
     }
     return new PreconditionFailedError(
       `Azure reported a conflict (${describeStatus(status, code)})`,
+      context,
+    );
+  }
+  if (scope.conditionalRead && status === 400 && code === "UnsatisfiableCondition") {
+    // Azure refuses `If-None-Match: *` on a read: it fails for every existing file.
+    return new PreconditionFailedError(
+      'File was not read: ifNoneMatch "*" does not hold for an existing file',
+      context,
+    );
+  }
+  if (status === 304 || (status === 412 && scope.conditionalRead)) {
+    return new PreconditionFailedError(
+      status === 304
+        ? "File was not read: it has not been modified (304 Not Modified)"
+        : "File was not read: a read condition does not hold (412)",
       context,
     );
   }

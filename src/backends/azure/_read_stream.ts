@@ -5,7 +5,11 @@
  * @module
  */
 
-import type { BlobClient, BlobDownloadResponseParsed } from "@azure/storage-blob";
+import type {
+  BlobClient,
+  BlobDownloadResponseParsed,
+  BlobRequestConditions,
+} from "@azure/storage-blob";
 import {
   BackendUnavailableError,
   InvalidPathError,
@@ -33,6 +37,8 @@ export interface BlobReadOptions {
   mapError(error: unknown): unknown;
   /** Reject with `InvalidPathError` when the blob is an HNS directory (`hdi_isfolder=true`). */
   rejectFolder?: boolean;
+  /** The caller's conditions, sent with the first request (resumes are pinned to the ETag). */
+  conditions?: BlobRequestConditions;
 }
 
 function checkNotFolder(
@@ -123,20 +129,25 @@ export async function openBlobReadStream(
   blob: BlobClient,
   options: BlobReadOptions,
 ): Promise<ReadableStream<Uint8Array>> {
-  const { key, offset, length, signal } = options;
+  const { key, offset, length, signal, conditions } = options;
   if (length === 0) {
-    const properties = await blob.getProperties({ abortSignal: signal });
+    const properties = await blob.getProperties({ abortSignal: signal, conditions });
     checkNotFolder(options, properties.metadata);
     return emptyStream();
   }
   let first: BlobDownloadResponseParsed;
   try {
-    first = await blob.download(offset, length, { abortSignal: signal, maxRetryRequests: 0 });
+    first = await blob.download(offset, length, {
+      abortSignal: signal,
+      maxRetryRequests: 0,
+      conditions,
+    });
   } catch (error) {
     if (statusOf(error) === 416) {
-      // offset at or past the end
-      if (options.rejectFolder) {
-        checkNotFolder(options, (await blob.getProperties({ abortSignal: signal })).metadata);
+      // Offset at or past the end: nothing to read, but the conditions and the type still hold.
+      if (options.rejectFolder || conditions !== undefined) {
+        const properties = await blob.getProperties({ abortSignal: signal, conditions });
+        checkNotFolder(options, properties.metadata);
       }
       return emptyStream();
     }

@@ -8,6 +8,7 @@
 
 import {
   type BlobDownloadResponseParsed,
+  type BlobRequestConditions,
   BlobServiceClient,
   type BlockBlobClient,
   ContainerClient,
@@ -113,6 +114,35 @@ function checkWriteValues(options: BackendWriteOptions): void {
       throw new TypeError(`Metadata name "${name}" is reserved by the Azure backend`);
     }
   }
+}
+
+/**
+ * The caller's read conditions as SDK request conditions (`undefined` when
+ * there are none), checked before any I/O.
+ *
+ * @throws {TypeError} For an entity tag that is not a header value, or a date that is not a valid `Date`.
+ */
+function readConditions(options: BackendReadOptions): BlobRequestConditions | undefined {
+  const { ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince } = options;
+  if (ifMatch !== undefined) checkHeaderValue("ifMatch", ifMatch);
+  if (ifNoneMatch !== undefined) checkHeaderValue("ifNoneMatch", ifNoneMatch);
+  for (
+    const [name, date] of [["ifModifiedSince", ifModifiedSince], [
+      "ifUnmodifiedSince",
+      ifUnmodifiedSince,
+    ]] as const
+  ) {
+    if (date !== undefined && !(date instanceof Date && Number.isFinite(date.getTime()))) {
+      throw new TypeError(`${name} must be a valid Date`);
+    }
+  }
+  if (
+    ifMatch === undefined && ifNoneMatch === undefined && ifModifiedSince === undefined &&
+    ifUnmodifiedSince === undefined
+  ) {
+    return undefined;
+  }
+  return { ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince };
 }
 
 function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -286,14 +316,31 @@ export class AzureBackend implements Backend {
     key: string,
     namespace: Namespace,
     signal: AbortSignal | undefined,
+    conditionalRead = false,
   ): Promise<unknown> {
     if (signal?.aborted) return signal.reason;
-    if (statusOf(error) === 404 && errorCodeOf(error) !== "ContainerNotFound") {
+    const status = statusOf(error);
+    if (
+      conditionalRead &&
+      (status === 412 || status === 304 || errorCodeOf(error) === "UnsatisfiableCondition")
+    ) {
+      // A failed condition (or `If-None-Match: *`, which Azure refuses as such): a
+      // missing file or a directory is reported as such first, as on every backend.
+      try {
+        const properties = await this.#blob(key).getProperties({ abortSignal: signal });
+        if (namespace.kind === "hns" && isFolderMetadata(properties.metadata)) {
+          return missingFile(key, true);
+        }
+      } catch (missing) {
+        return await this.#fileError(missing, key, namespace, signal);
+      }
+    }
+    if (status === 404 && errorCodeOf(error) !== "ContainerNotFound") {
       this.#map(error, { key, signal }); // removes secrets from the native error's text
       const isFolder = await namespace.isFolder(key, signal);
       return missingFile(key, isFolder, error);
     }
-    return this.#map(error, { key, signal });
+    return this.#map(error, { key, signal, conditionalRead });
   }
 
   /** The blob client of `key`, from a bounded least-recently-used cache. */
@@ -323,15 +370,19 @@ export class AzureBackend implements Backend {
    * current offset pinned to the ETag.
    *
    * @param key Backend key.
-   * @param options `range`, `signal`.
+   * @param options `range`, `signal`, and the read conditions (`ifMatch`, `ifNoneMatch`,
+   *   `ifModifiedSince`, `ifUnmodifiedSince`), sent with the first GET.
    * @returns The bytes as a stream.
    * @throws {NotFoundError} When there is no blob at `key`.
    * @throws {InvalidPathError} When `key` is a folder.
-   * @throws {PreconditionFailedError} From the stream, when the blob changed while being read.
+   * @throws {PreconditionFailedError} When a read condition does not hold (before any
+   *   byte); from the stream, when the blob changed while being read.
+   * @throws {TypeError} Before any I/O, when a condition is not a valid header value or date.
    * @throws {BackendUnavailableError} From the stream, when resuming failed `retry.maxResumes` times.
    */
   async read(key: string, options: BackendReadOptions): Promise<ReadableStream<Uint8Array>> {
     const { signal, range } = options;
+    const conditions = readConditions(options);
     const namespace = await this.#resolveNamespace(signal, key);
     const blob = this.#blob(key);
     try {
@@ -344,9 +395,10 @@ export class AzureBackend implements Backend {
         resumeDelayMs: this.#resumeDelay,
         mapError: (error) => this.#map(error, { key, signal }),
         rejectFolder: namespace.kind === "hns",
+        conditions,
       });
     } catch (error) {
-      throw await this.#fileError(error, key, namespace, signal);
+      throw await this.#fileError(error, key, namespace, signal, conditions !== undefined);
     }
   }
 
@@ -356,15 +408,18 @@ export class AzureBackend implements Backend {
    * current offset pinned to the blob's ETag (at most `retry.maxResumes` times).
    *
    * @param key Backend key.
-   * @param options `range`, `signal`.
+   * @param options `range`, `signal` and the read conditions, as for {@link read}.
    * @returns The bytes.
    * @throws {NotFoundError} When there is no blob at `key`.
    * @throws {InvalidPathError} When `key` is a folder.
-   * @throws {PreconditionFailedError} When the blob changed while being read.
+   * @throws {PreconditionFailedError} When a read condition does not hold, or the blob
+   *   changed while being read.
+   * @throws {TypeError} Before any I/O, when a condition is not a valid header value or date.
    * @throws {BackendUnavailableError} When resuming failed `retry.maxResumes` times.
    */
   async readBytes(key: string, options: BackendReadOptions): Promise<Uint8Array> {
     const { signal, range } = options;
+    const conditions = readConditions(options);
     const namespace = await this.#resolveNamespace(signal, key);
     // An empty range and an offset past the end take the stream path, which handles them.
     const viaStream = async () => await collectBytes(await this.read(key, options), signal);
@@ -374,10 +429,11 @@ export class AzureBackend implements Backend {
       response = await this.#blob(key).download(range?.offset ?? 0, range?.length, {
         abortSignal: signal,
         maxRetryRequests: this.#maxResumes,
+        conditions,
       });
     } catch (error) {
       if (statusOf(error) === 416 && !signal?.aborted) return await viaStream();
-      throw await this.#fileError(error, key, namespace, signal);
+      throw await this.#fileError(error, key, namespace, signal, conditions !== undefined);
     }
     const body = response.readableStreamBody as unknown as DownloadBody | undefined;
     if (namespace.kind === "hns" && isFolderMetadata(response.metadata)) {
