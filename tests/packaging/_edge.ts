@@ -5,18 +5,18 @@
  * `browser`, as wrangler resolves) and Vercel's edge-runtime (conditions
  * `edge-light`, `worker`, `browser`, as Next.js resolves).
  *
- * The application is an ES module that exports
- * `handle(request: Request, env: Record<string, string>): Promise<Response>`;
- * it imports the package by its name (`@remote-store/remote-store`) from an
- * application folder made by `installNpmLayout`, so the bundle is built
- * from the files users receive. `env` carries the bindings (text bindings
- * on workerd; inlined on edge-runtime, which has none).
+ * The application is an ES module in the Workers module form: its default
+ * export has `fetch(request: Request, env: Record<string, string>)`. `env`
+ * carries the bindings (text bindings on workerd; inlined on edge-runtime,
+ * which has none). An application that imports the package by its name
+ * (`@remote-store/remote-store`) lives in a folder made by
+ * `installNpmLayout`, so its bundle is built from the files users receive.
  *
  * @module
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
@@ -37,11 +37,11 @@ export interface EdgeApp {
 
 /** What to run. */
 export interface EdgeAppOptions {
-  /** A folder with the package installed (from `installNpmLayout`); the bundle is written there. */
-  appDir: string;
-  /** Source of the application module (exports `handle(request, env)`). */
+  /** The application module (absolute path; default export `{ fetch(request, env) }`). */
   entry: string;
-  /** Text bindings, given to `handle` as `env`. */
+  /** A folder for the bundle and the runtime's config. */
+  outDir: string;
+  /** Text bindings, given to `fetch` as `env`. */
   bindings: Record<string, string>;
 }
 
@@ -50,17 +50,16 @@ const conditions: Record<EdgeRuntimeName, string[]> = {
   "edge-runtime": ["edge-light", "worker", "browser"],
 };
 
-/** The runtime's own entry form around the application's `handle`. */
+/** The runtime's own entry form around the application's default export. */
 function wrapper(
   runtime: EdgeRuntimeName,
+  entry: string,
   bindings: Record<string, string>,
 ): string {
-  return runtime === "workerd"
-    ? `import { handle } from "./app.mjs";\n` +
-      `export default { fetch: (request, env) => handle(request, env) };\n`
-    : `import { handle } from "./app.mjs";\n` +
-      `const env = ${JSON.stringify(bindings)};\n` +
-      `addEventListener("fetch", (event) => event.respondWith(handle(event.request, env)));\n`;
+  const load = `import app from ${JSON.stringify(entry)};\n`;
+  if (runtime === "workerd") return `${load}export default app;\n`;
+  return `${load}const env = ${JSON.stringify(bindings)};\n` +
+    `addEventListener("fetch", (event) => event.respondWith(app.fetch(event.request, env)));\n`;
 }
 
 /** A workerd config serving `worker.js` on the port, with the bindings and outbound network. */
@@ -155,7 +154,7 @@ function collect(child: ChildProcess): () => string {
  *
  * @param tools The pinned tools.
  * @param runtime Which runtime to bundle for (its resolve conditions and entry form).
- * @param options The application folder, its source and bindings.
+ * @param options The application module, the output folder and the bindings.
  * @returns The path of the bundle.
  * @throws {Error} When esbuild reports an error.
  */
@@ -164,10 +163,10 @@ export async function bundleEdgeApp(
   runtime: EdgeRuntimeName,
   options: EdgeAppOptions,
 ): Promise<string> {
-  writeFileSync(join(options.appDir, "app.mjs"), options.entry);
-  const entry = join(options.appDir, `entry-${runtime}.mjs`);
-  writeFileSync(entry, wrapper(runtime, options.bindings));
-  const outfile = join(options.appDir, `dist-${runtime}`, "worker.js");
+  mkdirSync(options.outDir, { recursive: true });
+  const entry = join(options.outDir, `entry-${runtime}.mjs`);
+  writeFileSync(entry, wrapper(runtime, options.entry, options.bindings));
+  const outfile = join(options.outDir, `dist-${runtime}`, "worker.js");
   const result = await tools.esbuild.build({
     entryPoints: [entry],
     outfile,
@@ -190,7 +189,7 @@ export async function bundleEdgeApp(
  *
  * @param tools The pinned tools.
  * @param runtime `workerd` or `edge-runtime`.
- * @param options The application folder, its source and bindings.
+ * @param options The application module, the output folder and the bindings.
  * @returns The URL and `close()`.
  * @throws {Error} When the bundle fails or the runtime does not start (with its output).
  */

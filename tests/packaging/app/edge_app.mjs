@@ -1,7 +1,7 @@
-// A small edge application: a Registry with the memory backend type, serving
-// one generated 1 MiB file (`big file.bin`) with serveFile. The harness
-// (tests/packaging/_edge.ts) wraps `handle` in the runtime's own entry form
-// and bundles it with esbuild. `GET /binding` answers the `MESSAGE` binding.
+// A small edge application in the Workers module form: a Registry with the
+// memory backend type, serving one generated 1 MiB file (`big file.bin`) with
+// serveFile. The harness (tests/packaging/_edge.ts) bundles it with esbuild
+// for each runtime. `GET /binding` answers the `MESSAGE` binding.
 import { Registry, serveFile } from "@remote-store/remote-store";
 
 const registry = new Registry({
@@ -19,7 +19,7 @@ function bigFile() {
 
 let seeded;
 
-export async function handle(request, env) {
+async function fetch(request, env) {
   const path = decodeURIComponent(new URL(request.url).pathname.slice(1));
   if (path === "binding") return new Response(env.MESSAGE);
   // Edge runtimes allow no I/O at start-up: seed on the first request.
@@ -27,3 +27,5 @@ export async function handle(request, env) {
   await seeded;
   return serveFile(store, path, request);
 }
+
+export default { fetch };
