@@ -1,8 +1,12 @@
 // The core entrypoint must stay edge-safe: its module graph (as `deno info`
 // sees it, dynamic imports included) holds no `node:` builtin and no Azure SDK.
+// And no module computes an import path: JSR's npm layer, bundlers and edge
+// runtimes follow only static and string-literal specifiers.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -44,4 +48,35 @@ test("the core entrypoint loads no node: builtin and no @azure package", async (
 test("the check sees node: builtins where they are (the conformance entrypoint)", async () => {
   const all = specifiers(await denoInfo("conformance.ts"));
   assert.ok(all.includes("node:test"), "node:test is in the conformance graph");
+});
+
+test("no module of the package computes an import path at run time", () => {
+  const files: string[] = [
+    "mod.ts",
+    "memory.ts",
+    "local.ts",
+    "azure.ts",
+    "conformance.ts",
+    "cli.ts",
+  ];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else if (rel.endsWith(".ts") && !rel.endsWith("_test.ts")) files.push(rel);
+    }
+  };
+  walk("src");
+  assert.ok(files.length > 30, "the sources were found");
+  const computed: string[] = [];
+  for (const file of files) {
+    const code = readFileSync(join(root, file), "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/^\s*\/\/.*$/gm, "");
+    // Every dynamic import names its module with one string literal.
+    for (const match of code.matchAll(/\bimport\s*\(\s*([^)]*)\)/g)) {
+      if (!/^(["'])[^"'`$]+\1$/.test(match[1]!.trim())) computed.push(`${file}: ${match[0]}`);
+    }
+  }
+  assert.deepEqual(computed, []);
 });
