@@ -1,8 +1,9 @@
 /**
- * Test harness: a loopback fault-injection proxy for HTTP/1.1 in front of a
- * server (Azurite or the DFS emulator). It reads each request on a
- * keep-alive connection whole (by `Content-Length` or chunked encoding), so
- * it sees request boundaries, and applies the first armed fault that matches:
+ * Test harness: the one loopback fault-injection proxy of the test suites,
+ * for HTTP/1.1 in front of a server (Azurite or the DFS emulator). It reads
+ * each request on a keep-alive connection whole (by `Content-Length` or
+ * chunked encoding), so it sees request boundaries, records it, and applies
+ * the first armed fault that matches:
  * reset the connection after N response bytes, drop it before forwarding,
  * delay forwarding, stall until released, or answer with a synthetic status
  * (500, 503, 429, ...) plus an optional `Retry-After` and an Azure-style XML
@@ -35,6 +36,8 @@ export interface FaultRule {
   method?: string;
   /** Tested against the request target (path and query). */
   path?: RegExp;
+  /** Tested against the request head (request line and headers, as latin1 text). */
+  head?: RegExp;
   /** How many matching requests it applies to (default 1; `Infinity` for all). */
   times?: number;
   /** What to do. */
@@ -55,6 +58,8 @@ export interface SeenRequest {
   status?: number;
   /** Response bytes passed to the client for this request. */
   responseBytes: number;
+  /** Whether a `reset` fault cut the connection within this request's response. */
+  cut: boolean;
   /** Which client connection (1-based, in order of acceptance) carried it. */
   connection: number;
 }
@@ -69,6 +74,12 @@ export interface FaultProxy {
   readonly accepted: number;
   /** Client connections currently open. */
   readonly openConnections: number;
+  /** Response bytes passed to clients so far, over every request. */
+  readonly responseBytes: number;
+  /** Requests stalled now (waiting for {@link FaultProxy.release}). */
+  readonly stalled: number;
+  /** Resolves once at least `count` (default 1) requests are stalled. */
+  waitStalled(count?: number): Promise<void>;
   /** The last request of each open client connection (`undefined` when it sent none). */
   lastRequests(): (SeenRequest | undefined)[];
   /** Arms a fault (appended after the armed ones). */
@@ -98,8 +109,18 @@ const DEFAULT_CODES: Record<number, string> = {
   503: "ServerBusy",
 };
 
-/** Parses one complete request from the front of `buffer`; returns its length or -1. */
-function requestLength(buffer: Buffer): { length: number; method: string; target: string } | -1 {
+/** One complete request at the front of the buffer. */
+interface ParsedRequest {
+  /** Its length in bytes, body included. */
+  length: number;
+  method: string;
+  target: string;
+  /** Request line and headers. */
+  head: string;
+}
+
+/** Parses one complete request from the front of `buffer`; returns it or -1. */
+function requestLength(buffer: Buffer): ParsedRequest | -1 {
   const headEnd = buffer.indexOf("\r\n\r\n");
   if (headEnd < 0) return -1;
   const head = buffer.subarray(0, headEnd).toString("latin1");
@@ -117,7 +138,7 @@ function requestLength(buffer: Buffer): { length: number; method: string; target
   let offset = headEnd + 4;
   if (!chunked) {
     return buffer.length >= offset + contentLength
-      ? { length: offset + contentLength, method, target }
+      ? { length: offset + contentLength, method, target, head }
       : -1;
   }
   while (true) {
@@ -128,7 +149,7 @@ function requestLength(buffer: Buffer): { length: number; method: string; target
     if (size === 0) {
       // trailers end with an empty line
       const end = buffer.indexOf("\r\n\r\n", offset - 2);
-      return end < 0 ? -1 : { length: end + 4, method, target };
+      return end < 0 ? -1 : { length: end + 4, method, target, head };
     }
     offset += size + 2;
     if (buffer.length < offset) return -1;
@@ -174,13 +195,23 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   const lastOf = new Map<Socket, SeenRequest>();
   const upstreams = new Set<Socket>();
   const idleWaiters = new Set<() => void>();
+  let stallWaiters: { count: number; resolve: () => void }[] = [];
+  const notifyStalled = () => {
+    stallWaiters = stallWaiters.filter((waiter) => {
+      if (stalled.size < waiter.count) return true;
+      waiter.resolve();
+      return false;
+    });
+  };
   let accepted = 0;
+  let responseBytes = 0;
 
-  const take = (method: string, target: string): FaultAction | undefined => {
+  const take = ({ method, target, head }: ParsedRequest): FaultAction | undefined => {
     for (const entry of rules) {
       if (entry.left <= 0) continue;
       if (entry.rule.method !== undefined && entry.rule.method !== method) continue;
       if (entry.rule.path !== undefined && !entry.rule.path.test(target)) continue;
+      if (entry.rule.head !== undefined && !entry.rule.head.test(head)) continue;
       entry.left--;
       return entry.rule.action;
     }
@@ -223,7 +254,11 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
         if (closed) return;
         if (cutAfter !== undefined && chunk.length >= cutAfter) {
           const head = chunk.subarray(0, cutAfter);
-          if (current) current.responseBytes += head.length;
+          responseBytes += head.length;
+          if (current) {
+            current.responseBytes += head.length;
+            current.cut = true;
+          }
           closed = true;
           socket.destroy();
           upstreams.delete(socket);
@@ -233,6 +268,7 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
           return;
         }
         if (cutAfter !== undefined) cutAfter -= chunk.length;
+        responseBytes += chunk.length;
         if (current) current.responseBytes += chunk.length;
         if (!client.write(chunk)) socket.pause();
       });
@@ -248,8 +284,15 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       const raw = buffer.subarray(0, parsed.length);
       buffer = buffer.subarray(parsed.length);
       const { method, target } = parsed;
-      const action = take(method, target);
-      const seen: SeenRequest = { method, target, at: Date.now(), responseBytes: 0, connection };
+      const action = take(parsed);
+      const seen: SeenRequest = {
+        method,
+        target,
+        at: Date.now(),
+        responseBytes: 0,
+        cut: false,
+        connection,
+      };
       lastOf.set(client, seen);
       if (action) seen.fault = action.kind;
       requests.push(seen);
@@ -286,6 +329,7 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
           };
           stalled.add(wake);
           client.once("close", () => stalled.delete(wake));
+          notifyStalled();
           return;
         }
         case "status": {
@@ -318,6 +362,18 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
         },
         get openConnections() {
           return clients.size;
+        },
+        get responseBytes() {
+          return responseBytes;
+        },
+        get stalled() {
+          return stalled.size;
+        },
+        waitStalled(count = 1) {
+          return new Promise<void>((resolve) => {
+            stallWaiters.push({ count, resolve });
+            notifyStalled();
+          });
         },
         lastRequests() {
           return [...clients].map((client) => lastOf.get(client));

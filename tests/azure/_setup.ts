@@ -1,68 +1,33 @@
 /**
  * Shared setup of the Azure tests: one Azurite per test file, a fresh
- * container per run, and backends that are all closed at the end.
+ * container per run, and backends that are all closed at the end (the
+ * environment of `tests/_env.ts`).
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
-import { ContainerClient } from "@azure/storage-blob";
-import { type Azurite, randomContainerName, startAzurite } from "../_azurite.ts";
-import { AzureBackend, type AzureBackendOptions } from "../../azure.ts";
+import type { Azurite } from "../_azurite.ts";
+import { setupEnv, type TestEnv } from "../_env.ts";
 
+export { FAST_RETRY } from "../_env.ts";
 export { chunkedStream, patternBytes } from "../../src/conformance/_helpers.ts";
 
-/** One test file's Azure environment. */
-export interface AzureEnv {
+/** One test file's Azure environment: a {@link TestEnv} on Azurite. */
+export interface AzureEnv extends TestEnv {
   /** The running Azurite. */
   az: Azurite;
-  /** The fresh container of this run. */
-  container: string;
-  /** A backend on the container (connection string unless overridden); closed by `close()`. */
-  backend(options?: Partial<AzureBackendOptions>): AzureBackend;
-  /** A container client for arranging test data behind the backend's back. */
-  admin: ContainerClient;
-  /** Deletes the container, closes every backend and stops Azurite. */
-  close(): Promise<void>;
 }
 
-/** Fast test retry settings: no long SDK back-off. */
-export const FAST_RETRY = { maxTries: 2, retryDelayMs: 10, maxRetryDelayMs: 50 } as const;
-
 /**
- * Starts Azurite and creates a fresh container.
+ * Starts Azurite and creates a fresh container. Backends detect the
+ * namespace (`hns: "auto"`) unless told otherwise.
  *
  * @returns The environment.
  */
 export async function setupAzure(): Promise<AzureEnv> {
-  const az = await startAzurite();
-  const container = randomContainerName();
-  const backends: AzureBackend[] = [];
-  const backend = (options: Partial<AzureBackendOptions> = {}) => {
-    const base: AzureBackendOptions = options.accountName || options.accountUrl
-      ? { container }
-      : { container, connectionString: az.connectionString };
-    const created = new AzureBackend({ retry: FAST_RETRY, ...base, ...options });
-    backends.push(created);
-    return created;
-  };
-  const adminBackend = backend({ hns: false });
-  const admin = adminBackend.unwrap(ContainerClient);
-  await admin.create();
-  return {
-    az,
-    container,
-    backend,
-    admin,
-    async close() {
-      try {
-        await admin.deleteIfExists();
-      } finally {
-        for (const b of backends) await b.close();
-        await az.stop();
-      }
-    },
-  };
+  const env = await setupEnv("flat");
+  return { ...env, az: env.az! };
 }
 
 /** SHA-256 hex of bytes. */

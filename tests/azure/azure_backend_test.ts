@@ -16,7 +16,7 @@ import {
 import { AzureBackend, azureBackendType } from "../../azure.ts";
 import { FlatNamespace } from "../../src/backends/azure/_flat.ts";
 import { mapAzureError } from "../../src/backends/azure/_errors.ts";
-import { startTcpProxy, type TcpProxy } from "../_tcp_proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../_fault_proxy.ts";
 import { type AzureEnv, HOOK, setupAzure } from "./_setup.ts";
 
 function configError(options: unknown): InvalidConfigError {
@@ -224,11 +224,11 @@ describe("azure flat namespace: batch fallback", () => {
 
 describe("azure backend on Azurite", () => {
   let env: AzureEnv;
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
 
   before(async () => {
     env = await setupAzure();
-    proxy = await startTcpProxy(env.az.port);
+    proxy = await startFaultProxy(env.az.port);
   }, HOOK);
 
   after(async () => {
@@ -335,7 +335,7 @@ describe("azure backend on Azurite", () => {
     );
     const before = proxy.requests.length;
     await store.deleteFolder("dir", { recursive: true });
-    const batches = proxy.requests.slice(before).filter((r) => r.includes("comp=batch"));
+    const batches = proxy.requests.slice(before).filter((r) => r.target.includes("comp=batch"));
     assert.equal(
       batches.length,
       3,

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AlreadyExistsError, Store } from "../../mod.ts";
-import { startTcpProxy, type TcpProxy } from "../_tcp_proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../_fault_proxy.ts";
 import { type AzureEnv, chunkedStream, HOOK, patternBytes, setupAzure, sha256 } from "./_setup.ts";
 
 const WRITERS = 20;
@@ -29,11 +29,11 @@ async function race(
 
 describe("azure concurrent create-only writers", () => {
   let env: AzureEnv;
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
 
   before(async () => {
     env = await setupAzure();
-    proxy = await startTcpProxy(env.az.port);
+    proxy = await startFaultProxy(env.az.port);
   }, HOOK);
 
   after(async () => {
@@ -63,7 +63,7 @@ describe("azure concurrent create-only writers", () => {
         connectionString: env.az.connectionString.replace(`:${env.az.port}/`, `:${proxy.port}/`),
       }),
     );
-    const probes = () => proxy.requests.filter((r) => r.includes("restype=account")).length;
+    const probes = () => proxy.requests.filter((r) => r.target.includes("restype=account")).length;
     const before = probes();
     await Promise.all(Array.from({ length: 10 }, (_, i) => store.exists(`probe/${i}`)));
     assert.equal(probes() - before, 1);
@@ -79,7 +79,7 @@ describe("azure concurrent create-only writers", () => {
         connectionString: env.az.connectionString.replace(`:${env.az.port}/`, `:${proxy.port}/`),
       }),
     );
-    const probes = () => proxy.requests.filter((r) => r.includes("restype=account")).length;
+    const probes = () => proxy.requests.filter((r) => r.target.includes("restype=account")).length;
     const before = probes();
     await store.exists("probe/none");
     assert.equal(probes() - before, 0);

@@ -6,14 +6,14 @@ import {
   PreconditionFailedError,
   Store,
 } from "../../mod.ts";
-import { startTcpProxy, type TcpProxy } from "../_tcp_proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../_fault_proxy.ts";
 import { type AzureEnv, hashStream, HOOK, patternBytes, setupAzure, sha256 } from "./_setup.ts";
 
 const MiB = 1024 * 1024;
 
 describe("azure read streams", () => {
   let env: AzureEnv;
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
   let direct: Store;
   const data = patternBytes(8 * MiB, 7);
   const dataHash = sha256(data);
@@ -31,9 +31,14 @@ describe("azure read streams", () => {
       }),
     );
 
+  /** Cuts the next `times` downloads (GET) after `afterBytes` response bytes. */
+  const cutDownloads = (afterBytes: number, times = 1) =>
+    proxy.add({ method: "GET", times, action: { kind: "reset", afterBytes } });
+  const cuts = () => proxy.requests.filter((r) => r.cut).length;
+
   before(async () => {
     env = await setupAzure();
-    proxy = await startTcpProxy(env.az.port);
+    proxy = await startFaultProxy(env.az.port);
     direct = new Store(env.backend());
     await direct.write("big.bin", data);
   }, HOOK);
@@ -48,13 +53,14 @@ describe("azure read streams", () => {
   }, async () => {
     const store = viaProxy();
     const before = proxy.requests.length;
-    proxy.cut({ afterBytes: 300 * 1024, connections: 1 });
+    const cutsBefore = cuts();
+    cutDownloads(300 * 1024);
     const result = await hashStream(await store.read("big.bin"));
-    assert.equal(proxy.cuts, 1);
+    assert.equal(cuts() - cutsBefore, 1);
     assert.equal(result.size, data.byteLength);
     assert.equal(result.sha256, dataHash);
-    const gets = proxy.requests.slice(before).filter((r) => r.startsWith("GET "));
-    assert.equal(gets.length, 2, `expected the first GET and one resume, got ${gets.join(", ")}`);
+    const gets = proxy.requests.slice(before).filter((r) => r.method === "GET");
+    assert.equal(gets.length, 2, `expected the first GET and one resume, got ${gets.length}`);
   });
 
   test(
@@ -62,17 +68,17 @@ describe("azure read streams", () => {
     { timeout: 30_000 },
     async () => {
       const store = viaProxy(5);
-      const cutsBefore = proxy.cuts;
-      proxy.cut({ afterBytes: 700 * 1024, connections: 3 });
+      const cutsBefore = cuts();
+      cutDownloads(700 * 1024, 3);
       const result = await hashStream(await store.read("big.bin"));
-      assert.equal(proxy.cuts - cutsBefore, 3);
+      assert.equal(cuts() - cutsBefore, 3);
       assert.equal(result.sha256, dataHash);
     },
   );
 
   test("a dropped ranged read resumes within the range", { timeout: 30_000 }, async () => {
     const store = viaProxy();
-    proxy.cut({ afterBytes: 200 * 1024, connections: 1 });
+    cutDownloads(200 * 1024);
     const range = { offset: 12345, length: 3 * MiB };
     const result = await hashStream(await store.read("big.bin", { range }));
     assert.equal(result.size, range.length);
@@ -83,12 +89,12 @@ describe("azure read streams", () => {
     timeout: 30_000,
   }, async () => {
     const store = viaProxy(2);
-    proxy.cut({ afterBytes: 100 * 1024, connections: 100 });
+    cutDownloads(100 * 1024, 100);
     try {
       const stream = await store.read("big.bin");
       await assert.rejects(hashStream(stream), BackendUnavailableError);
     } finally {
-      proxy.cut({ afterBytes: 0, connections: 0 });
+      proxy.clear();
     }
   });
 
@@ -97,17 +103,18 @@ describe("azure read streams", () => {
   }, async () => {
     await direct.write("changing.bin", data);
     const store = viaProxy();
-    proxy.cut({ afterBytes: 256 * 1024, connections: 1 });
+    cutDownloads(256 * 1024);
     // The resume (the only request with If-Match) waits in the proxy until the blob changed.
-    proxy.hold({ match: /\r\nif-match:/i });
+    proxy.add({ head: /\r\nif-match:/i, action: { kind: "stall" } });
     try {
       const stream = await store.read("changing.bin");
       const reading = assert.rejects(hashStream(stream), PreconditionFailedError);
-      await proxy.waitForHeld();
+      await proxy.waitStalled();
       await direct.write("changing.bin", patternBytes(8 * MiB, 99), { overwrite: true });
       proxy.release();
       await reading;
     } finally {
+      proxy.clear();
       proxy.release();
     }
   });

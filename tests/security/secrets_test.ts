@@ -35,7 +35,7 @@ import {
 import { AzureBackend, type AzureBackendOptions, azureBackendType } from "../../azure.ts";
 import { localBackendType } from "../../local.ts";
 import { freePort } from "../_azurite.ts";
-import { startTcpProxy, type TcpProxy } from "../_tcp_proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../_fault_proxy.ts";
 import { type AzureEnv, FAST_RETRY, patternBytes, setupAzure } from "../azure/_setup.ts";
 
 // These configs name the local and Azure types: make them known once, as an application can.
@@ -192,7 +192,7 @@ function sigOf(sas: string): string {
 
 describe("secrets never leak", () => {
   let env: AzureEnv;
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
   let closedPort: number;
   let key: string;
   let url: string;
@@ -208,7 +208,7 @@ describe("secrets never leak", () => {
 
   before(async () => {
     env = await setupAzure();
-    proxy = await startTcpProxy(env.az.port);
+    proxy = await startFaultProxy(env.az.port);
     closedPort = await freePort();
     key = env.az.accountKey;
     url = env.az.url;
@@ -572,8 +572,8 @@ describe("secrets never leak", () => {
         }),
         { rootPath: "secrets" },
       );
-      // A fresh backend opens a fresh connection: the proxy cuts it mid-body.
-      proxy.cut({ afterBytes: 128 * 1024, connections: 1 });
+      // The proxy cuts the download mid-body.
+      proxy.add({ method: "GET", action: { kind: "reset", afterBytes: 128 * 1024 } });
       const cutStream = await store.read("big.bin");
       await leaks.error(`stream read cut mid-body (${name})`, RemoteStoreError, async () => {
         const reader = cutStream.getReader();
