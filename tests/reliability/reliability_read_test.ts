@@ -8,7 +8,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { RemoteStoreError, Store } from "../../mod.ts";
+import { BackendUnavailableError, RemoteStoreError, Store } from "../../mod.ts";
 import {
   type FaultEnv,
   type Flavor,
@@ -60,6 +60,17 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       assert.ok(responseSize > SIZE, `response of ${responseSize} bytes`);
     }, HOOK);
     after(() => env?.close(), HOOK);
+
+    /** Backends that give up on a download receiving nothing for 200 ms. */
+    const idle = (retry: { maxTries: number; maxResumes: number }) =>
+      new Store(
+        env.backend({
+          readIdleTimeoutMs: 200,
+          retry: { retryDelayMs: 5, maxRetryDelayMs: 50, ...retry },
+        }),
+        { rootPath: "read" },
+      );
+    const GET_BIG = { method: "GET", path: /\/read\/big\.bin/ } as const;
 
     /** Cut offsets: inside the headers, at body boundaries and one byte before the end. */
     const offsets = () => {
@@ -162,6 +173,58 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       const strictResult = await attempt(() => strict.read("big.bin", { range }));
       env.proxy.clear();
       assert.ok("error" in strictResult, "a cut ranged read without resumes must error");
+    });
+
+    test("a stalled response (no answer at all) is resumed after the idle timeout: the whole file", async () => {
+      const store = idle({ maxTries: 4, maxResumes: 8 });
+      for (const method of ["read", "readBytes"] as const) {
+        const from = env.proxy.requests.length;
+        env.proxy.add({ ...GET_BIG, action: { kind: "stall" } });
+        const result = method === "read"
+          ? await attempt(() => store.read("big.bin"))
+          : await store.readBytes("big.bin").then(
+            (bytes) => ({ size: bytes.byteLength, sha256: sha256(bytes) }),
+            (error) => ({ error }),
+          );
+        env.proxy.clear();
+        assert.ok(!("error" in result), `${method}: ${"error" in result && result.error}`);
+        assert.equal(result.size, SIZE, method);
+        assert.equal(result.sha256, HASH, method);
+        const gets = env.proxy.requests.slice(from).filter((r) => r.method === "GET");
+        assert.equal(gets[0]?.fault, "stall", method);
+        assert.ok(gets.length >= 2, `${method}: the GET was sent again`);
+      }
+    });
+
+    test("a stalled resume is given up too: the whole file", async () => {
+      const store = idle({ maxTries: 4, maxResumes: 8 });
+      const headers = responseSize - SIZE;
+      for (const method of ["read", "readBytes"] as const) {
+        env.proxy.add({ ...GET_BIG, action: { kind: "reset", afterBytes: headers + 70_000 } });
+        env.proxy.add({ ...GET_BIG, action: { kind: "stall" } });
+        const result = method === "read"
+          ? await attempt(() => store.read("big.bin"))
+          : await store.readBytes("big.bin").then(
+            (bytes) => ({ size: bytes.byteLength, sha256: sha256(bytes) }),
+            (error) => ({ error }),
+          );
+        env.proxy.clear();
+        assert.ok(!("error" in result), `${method}: ${"error" in result && result.error}`);
+        assert.equal(result.size, SIZE, method);
+        assert.equal(result.sha256, HASH, method);
+      }
+    });
+
+    test("with resumes disabled, a stalled response errors with a typed error", async () => {
+      const store = idle({ maxTries: 1, maxResumes: 0 });
+      env.proxy.add({ ...GET_BIG, action: { kind: "stall" } });
+      const result = await attempt(() => store.read("big.bin"));
+      env.proxy.clear();
+      assert.ok("error" in result, "must not end normally");
+      assert.ok(result.error instanceof BackendUnavailableError, String(result.error));
+      env.proxy.add({ ...GET_BIG, action: { kind: "stall" } });
+      await assert.rejects(store.readBytes("big.bin"), BackendUnavailableError);
+      env.proxy.clear();
     });
 
     test("readBytes and readText never return a short result", async () => {

@@ -65,6 +65,13 @@ export interface AzureBackendOptions {
   concurrency?: number;
   /** Retry settings. */
   retry?: AzureRetryOptions;
+  /**
+   * Milliseconds a read may receive nothing (no response, or no body bytes
+   * while the reader wants some) before it is treated as a dropped connection
+   * and resumed, pinned to the ETag, within `retry.maxResumes` (default
+   * 30000; 0 waits forever).
+   */
+  readIdleTimeoutMs?: number;
 }
 
 const MAX_BLOCK_SIZE = 4000 * 1024 * 1024;
@@ -90,6 +97,7 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
     "blockSize",
     "concurrency",
     "retry",
+    "readIdleTimeoutMs",
   ]);
   const container = reader.string("container");
   if (container === undefined) throw reader.error("container", "is required");
@@ -174,6 +182,8 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
   if (blockSize !== undefined) out.blockSize = blockSize;
   const concurrency = reader.positiveInteger("concurrency", 64);
   if (concurrency !== undefined) out.concurrency = concurrency;
+  const readIdleTimeoutMs = reader.nonNegativeInteger("readIdleTimeoutMs");
+  if (readIdleTimeoutMs !== undefined) out.readIdleTimeoutMs = readIdleTimeoutMs;
   const retry = reader.record("retry");
   if (retry !== undefined) {
     const retryReader = new OptionReader(retry, `${keyPath}.retry`, [

@@ -15,7 +15,7 @@ import {
   InvalidPathError,
   PreconditionFailedError,
 } from "../../errors.ts";
-import { type ErrorMappingStream, MAP_ERRORS } from "../../_streams.ts";
+import { collectBytes, type ErrorMappingStream, MAP_ERRORS } from "../../_streams.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
 import { sleep } from "./_retry.ts";
 
@@ -39,6 +39,83 @@ export interface BlobReadOptions {
   rejectFolder?: boolean;
   /** The caller's conditions, sent with the first request (resumes are pinned to the ETag). */
   conditions?: BlobRequestConditions;
+  /**
+   * Milliseconds a download may receive nothing (waiting for the response, or
+   * for body bytes the reader wants) before it counts as dropped and is
+   * resumed; 0 waits forever.
+   */
+  idleTimeoutMs: number;
+}
+
+/** A download that received nothing for `idleTimeoutMs`: handled like a dropped connection. */
+class DownloadStalled extends Error {
+  constructor(ms: number) {
+    super(`Download received nothing for ${ms} ms`);
+    this.name = "DownloadStalled";
+  }
+}
+
+/** Calls `onIdle` once `ms` pass without {@link IdleTimer.arm} being called again. */
+class IdleTimer {
+  readonly #ms: number;
+  readonly #onIdle: () => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ms: number, onIdle: () => void) {
+    this.#ms = ms;
+    this.#onIdle = onIdle;
+  }
+
+  /** Starts (or restarts) the wait. */
+  arm(): void {
+    this.disarm();
+    if (this.#ms > 0) this.#timer = setTimeout(this.#onIdle, this.#ms);
+  }
+
+  /** Stops the wait (while the reader wants no bytes, and at the end). */
+  disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** One GET with its own abort controller, so that a stalled attempt can be given up. */
+interface Attempt {
+  response: BlobDownloadResponseParsed;
+  controller: AbortController;
+}
+
+/**
+ * Sends one ranged GET; rejects with {@link DownloadStalled} when no
+ * response arrives within `idleTimeoutMs` (the request is aborted).
+ */
+async function startDownload(
+  blob: BlobClient,
+  offset: number,
+  count: number | undefined,
+  conditions: BlobRequestConditions | undefined,
+  options: BlobReadOptions,
+): Promise<Attempt> {
+  const { signal, idleTimeoutMs } = options;
+  const controller = new AbortController();
+  const abortSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  const timer = new IdleTimer(idleTimeoutMs, () => {
+    controller.abort(new DownloadStalled(idleTimeoutMs));
+  });
+  timer.arm();
+  try {
+    const response = await blob.download(offset, count, {
+      abortSignal,
+      maxRetryRequests: 0,
+      conditions,
+    });
+    return { response, controller };
+  } catch (error) {
+    if (controller.signal.aborted && !signal?.aborted) throw controller.signal.reason;
+    throw error;
+  } finally {
+    timer.disarm();
+  }
 }
 
 function checkNotFolder(
@@ -57,6 +134,9 @@ function checkNotFolder(
     }
   }
 }
+
+/** A download body as the SDK returns it on Node, Deno and Bun (a Node `Readable`). */
+type DownloadBody = AsyncIterable<Uint8Array> & { destroy?(error?: Error): void };
 
 /** The part of the SDK's Node `Readable` download body that is used. */
 interface Body {
@@ -135,13 +215,20 @@ export async function openBlobReadStream(
     checkNotFolder(options, properties.metadata);
     return emptyStream();
   }
-  let first: BlobDownloadResponseParsed;
+  let resumes = 0;
+  let opened: Attempt;
   try {
-    first = await blob.download(offset, length, {
-      abortSignal: signal,
-      maxRetryRequests: 0,
-      conditions,
-    });
+    while (true) {
+      try {
+        opened = await startDownload(blob, offset, length, conditions, options);
+        break;
+      } catch (error) {
+        if (!(error instanceof DownloadStalled)) throw error;
+        if (resumes >= options.maxResumes) throw stalledError(key, resumes, error);
+        resumes++;
+        await sleep(options.resumeDelayMs(resumes), signal);
+      }
+    }
   } catch (error) {
     if (statusOf(error) === 416) {
       // Offset at or past the end: nothing to read, but the conditions and the type still hold.
@@ -153,6 +240,8 @@ export async function openBlobReadStream(
     }
     throw error;
   }
+  const first = opened.response;
+  let attempt = opened.controller;
   checkNotFolder(options, first.metadata, first.readableStreamBody as unknown as Body);
   const expected = first.contentLength ??
     (offset === 0 ? parseTotal(first.contentRange) : undefined);
@@ -165,8 +254,13 @@ export async function openBlobReadStream(
   let body: Body | undefined;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let received = 0;
-  let resumes = 0;
   let lastError: unknown;
+  /** Runs while the reader wants bytes and none arrive; then the body counts as dropped. */
+  const idle = new IdleTimer(options.idleTimeoutMs, () => {
+    const stalled = new DownloadStalled(options.idleTimeoutMs);
+    attempt.abort(stalled);
+    failed(stalled);
+  });
   let settled = false;
   const mappers: Array<(error: unknown) => unknown> = [];
 
@@ -184,6 +278,7 @@ export async function openBlobReadStream(
   const settle = (error?: unknown, closing = false) => {
     if (settled) return;
     settled = true;
+    idle.disarm();
     signal?.removeEventListener("abort", onAbort);
     const current = detach();
     current?.on("error", () => {}); // a late error of a released body goes nowhere
@@ -205,7 +300,13 @@ export async function openBlobReadStream(
     received += bytes.byteLength;
     controller.enqueue(bytes);
     // Bounded read-ahead: stop the socket once the queue is full; pull() resumes it.
-    if (controller.desiredSize! <= 0) body?.pause();
+    // A paused body is not stalled: the idle timer runs only while bytes are wanted.
+    if (controller.desiredSize! <= 0) {
+      body?.pause();
+      idle.disarm();
+    } else {
+      idle.arm();
+    }
   }
 
   function onEnd() {
@@ -229,11 +330,13 @@ export async function openBlobReadStream(
     next.on("error", onError);
     next.on("close", onClose);
     if (controller.desiredSize! <= 0) next.pause();
+    else idle.arm();
   };
 
   /** The body failed mid-download: resume from the current offset, or error the stream. */
   function failed(error: unknown) {
     if (settled) return;
+    idle.disarm();
     const current = detach();
     current?.on("error", () => {});
     current?.destroy();
@@ -261,12 +364,10 @@ export async function openBlobReadStream(
       if (settled) return undefined;
       try {
         const remaining = expected === undefined ? undefined : expected - received;
-        const next = await blob.download(offset + received, remaining, {
-          abortSignal: signal,
-          maxRetryRequests: 0,
-          conditions: etag === undefined ? undefined : { ifMatch: etag },
-        });
-        return next.readableStreamBody as unknown as Body | undefined;
+        const pinned = etag === undefined ? undefined : { ifMatch: etag };
+        const next = await startDownload(blob, offset + received, remaining, pinned, options);
+        attempt = next.controller;
+        return next.response.readableStreamBody as unknown as Body | undefined;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         const changed = changedWhileReading(error, key);
@@ -288,7 +389,10 @@ export async function openBlobReadStream(
       attach(first.readableStreamBody as unknown as Body | undefined);
     },
     pull() {
-      if (body?.isPaused()) body.resume();
+      if (body?.isPaused()) {
+        body.resume();
+        idle.arm();
+      }
     },
     cancel() {
       settle();
@@ -296,4 +400,109 @@ export async function openBlobReadStream(
   }, { highWaterMark: READ_AHEAD, size: (chunk) => chunk.byteLength }) as ErrorMappingStream;
   stream[MAP_ERRORS] = (mapError) => void mappers.push(mapError);
   return stream;
+}
+
+/** The error for a download that stalled with no resume left. */
+function stalledError(key: string, resumes: number, cause: unknown): BackendUnavailableError {
+  return new BackendUnavailableError(
+    `Download stalled (received nothing for a while) and could not be resumed (${resumes} resumes)`,
+    { path: key, backend: BACKEND, cause },
+  );
+}
+
+/**
+ * Reads a blob (or a range) into one new array: one GET whose body is
+ * collected without a web stream. Should that body be cut, stall or end
+ * short, the rest is read as a resume of {@link openBlobReadStream}, pinned
+ * to the first response's ETag, within the same `maxResumes`. Rejects with
+ * the SDK error of the first GET (the caller maps it).
+ */
+export async function readBlobBytes(
+  blob: BlobClient,
+  options: BlobReadOptions,
+): Promise<Uint8Array> {
+  const { key, offset, length, signal, conditions } = options;
+  const viaStream = async (o: BlobReadOptions) =>
+    await collectBytes(await openBlobReadStream(blob, o), signal);
+  // An empty range and an offset past the end take the stream path, which handles them.
+  if (length === 0) return await viaStream(options);
+  let opened: Attempt;
+  try {
+    opened = await startDownload(blob, offset, length, conditions, options);
+  } catch (error) {
+    if (statusOf(error) === 416 && !signal?.aborted) return await viaStream(options);
+    if (!(error instanceof DownloadStalled)) throw error;
+    if (options.maxResumes === 0) throw stalledError(key, 0, error);
+    return await viaStream({ ...options, maxResumes: options.maxResumes - 1 });
+  }
+  const { response, controller } = opened;
+  const body = response.readableStreamBody as unknown as DownloadBody | undefined;
+  checkNotFolder(options, response.metadata, body as Body | undefined);
+  const size = response.contentLength ?? 0;
+  if (body === undefined) {
+    if (size === 0) return new Uint8Array(0);
+    return await viaStream(options);
+  }
+  const out = new Uint8Array(size);
+  let received = 0;
+  let cut: unknown;
+  const idle = new IdleTimer(options.idleTimeoutMs, () => {
+    const stalled = new DownloadStalled(options.idleTimeoutMs);
+    controller.abort(stalled);
+    body.destroy?.(stalled);
+  });
+  try {
+    idle.arm();
+    for await (const chunk of body) {
+      idle.arm();
+      if (received + chunk.byteLength > size) {
+        throw new BackendUnavailableError("Download is longer than its Content-Length", {
+          path: key,
+          backend: BACKEND,
+        });
+      }
+      out.set(chunk, received);
+      received += chunk.byteLength;
+    }
+  } catch (error) {
+    body.destroy?.();
+    if (signal?.aborted) throw signal.reason;
+    if (error instanceof BackendUnavailableError) throw error;
+    cut = error;
+  } finally {
+    idle.disarm();
+  }
+  if (received === size) return out;
+  if (options.maxResumes === 0) {
+    throw new BackendUnavailableError(`Download ended after ${received} of ${size} bytes`, {
+      path: key,
+      backend: BACKEND,
+      cause: cut,
+    });
+  }
+  // The rest, pinned to what was opened: a resume of the stream path.
+  let rest: Uint8Array;
+  try {
+    rest = await viaStream({
+      ...options,
+      offset: offset + received,
+      length: size - received,
+      conditions: response.etag === undefined ? undefined : { ifMatch: response.etag },
+      maxResumes: options.maxResumes - 1,
+      rejectFolder: false,
+    });
+  } catch (error) {
+    throw changedWhileReading(error, key) ?? error;
+  }
+  if (rest.byteLength !== size - received) {
+    throw new BackendUnavailableError(
+      `Download ended after ${received + rest.byteLength} of ${size} bytes`,
+      {
+        path: key,
+        backend: BACKEND,
+      },
+    );
+  }
+  out.set(rest, received);
+  return out;
 }

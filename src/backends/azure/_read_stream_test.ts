@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import type { BlobClient } from "@azure/storage-blob";
-import { PreconditionFailedError } from "../../errors.ts";
+import { BackendUnavailableError, PreconditionFailedError } from "../../errors.ts";
 import { type ErrorMappingStream, MAP_ERRORS } from "../../_streams.ts";
 import { type BlobReadOptions, openBlobReadStream } from "./_read_stream.ts";
 
@@ -51,6 +51,7 @@ const options = (extra: Partial<BlobReadOptions> = {}): BlobReadOptions => ({
   offset: 0,
   maxResumes: 3,
   resumeDelayMs: () => 0,
+  idleTimeoutMs: 0,
   mapError: (error) => error,
   ...extra,
 });
@@ -103,6 +104,58 @@ describe("openBlobReadStream (fake body)", () => {
     setTimeout(() => first.destroy(new Error("socket hang up")), 10);
     assert.equal(await drain(stream), 300);
     assert.deepEqual(calls[1], { offset: 100, count: 200, ifMatch: '"v1"' });
+  });
+
+  test("a body that stops sending (not closed) is resumed after the idle timeout, pinned to the ETag", async () => {
+    // A body that sends 100 bytes and then nothing, without ending or erroring.
+    const stalled = new Readable({ read() {} });
+    stalled.push(new Uint8Array(100).fill(1));
+    const { blob, calls } = fakeBlob([
+      () => ({ readableStreamBody: stalled, contentLength: 300, etag: '"v1"' }),
+      () => ({
+        readableStreamBody: Readable.from([new Uint8Array(200).fill(2)]),
+        contentLength: 200,
+      }),
+    ]);
+    const stream = await openBlobReadStream(blob, options({ idleTimeoutMs: 50 }));
+    const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+    assert.equal(bytes.byteLength, 300);
+    assert.ok(
+      bytes.subarray(0, 100).every((b) => b === 1) && bytes.subarray(100).every((b) => b === 2),
+    );
+    assert.deepEqual(calls[1], { offset: 100, count: 200, ifMatch: '"v1"' });
+    assert.ok(stalled.destroyed, "the stalled body is released");
+  });
+
+  test("with no resumes left, a stalled body errors the stream with BackendUnavailableError", async () => {
+    const stalled = new Readable({ read() {} });
+    stalled.push(new Uint8Array(100));
+    const { blob } = fakeBlob([
+      () => ({ readableStreamBody: stalled, contentLength: 300, etag: '"v1"' }),
+    ]);
+    const stream = await openBlobReadStream(blob, options({ idleTimeoutMs: 50, maxResumes: 0 }));
+    await assert.rejects(drain(stream), BackendUnavailableError);
+  });
+
+  test("a reader that wants no bytes is not a stall: a paused body is never resumed by the timer", async () => {
+    const size = 8 * MiB;
+    const { body } = countingBody(size);
+    const { blob, calls } = fakeBlob([
+      () => ({ readableStreamBody: body, contentLength: size, etag: '"v1"' }),
+    ]);
+    const stream = await openBlobReadStream(blob, options({ idleTimeoutMs: 500 }));
+    const reader = stream.getReader();
+    await reader.read();
+    // The read-ahead fills and the body pauses; wait far past the idle timeout.
+    await tick(1500);
+    let total = 64 * KiB;
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+    }
+    assert.equal(total, size);
+    assert.equal(calls.length, 1, "no resume: a paused download is not stalled");
   });
 
   test("a 412 on resume errors with PreconditionFailedError, through every error mapper", async () => {

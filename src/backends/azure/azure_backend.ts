@@ -7,7 +7,6 @@
  */
 
 import {
-  type BlobDownloadResponseParsed,
   type BlobRequestConditions,
   BlobServiceClient,
   type BlockBlobClient,
@@ -33,11 +32,10 @@ import {
   CapabilityNotSupportedError,
   InvalidPathError,
   PreconditionFailedError,
-  RemoteStoreError,
 } from "../../errors.ts";
 import { guessContentType } from "../../_content_type.ts";
 import { checkContentType, checkHeaderValue, checkMetadata } from "../../_validate.ts";
-import { bytesStream, collectBytes } from "../../_streams.ts";
+import { bytesStream } from "../../_streams.ts";
 import { type AzureBackendOptions, parseAzureOptions } from "./_options.ts";
 import { AzureClients, RETRY_DEFAULTS } from "./_clients.ts";
 import {
@@ -52,7 +50,7 @@ import { quoteEtag } from "./_etag.ts";
 import { FlatNamespace } from "./_flat.ts";
 import { HnsNamespace, isFolderMetadata, tempKeyFor } from "./_hns.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
-import { changedWhileReading, openBlobReadStream } from "./_read_stream.ts";
+import { type BlobReadOptions, openBlobReadStream, readBlobBytes } from "./_read_stream.ts";
 import {
   markerFits,
   putBlob,
@@ -68,6 +66,8 @@ export type { AzureBackendOptions, AzureRetryOptions, TokenCredentialLike } from
 
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 const DEFAULT_CONCURRENCY = 4;
+/** A download that receives nothing this long (while bytes are wanted) is resumed. */
+const DEFAULT_READ_IDLE_TIMEOUT_MS = 30_000;
 const PAGE_SIZE = 5000;
 const DELETE_CONCURRENCY = 16;
 const COPY_POLL_MS = 500;
@@ -76,9 +76,6 @@ const COPY_POLL_MS = 500;
  * URLs (about 0.1 ms); a cached one is about 0.7 KB, so at most ~3 MB.
  */
 const BLOB_CLIENT_CACHE = 4096;
-
-/** A download body as the SDK returns it on Node, Deno and Bun (a Node `Readable`). */
-type DownloadBody = AsyncIterable<Uint8Array> & { destroy?(error?: Error): void };
 
 /** What a flat Blob namespace can do: everything but atomic moves and real directories. */
 const FLAT_CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("atomic_move", "directories");
@@ -219,6 +216,7 @@ export class AzureBackend implements Backend {
   readonly #maxResumes: number;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
+  readonly #readIdleTimeoutMs: number;
   readonly #context: AzureContext;
   readonly #flat: FlatNamespace;
   #hnsImpl: HnsNamespace | undefined;
@@ -250,6 +248,7 @@ export class AzureBackend implements Backend {
     this.#maxResumes = parsed.retry?.maxResumes ?? RETRY_DEFAULTS.maxResumes;
     this.#retryDelayMs = parsed.retry?.retryDelayMs ?? RETRY_DEFAULTS.retryDelayMs;
     this.#maxRetryDelayMs = parsed.retry?.maxRetryDelayMs ?? RETRY_DEFAULTS.maxRetryDelayMs;
+    this.#readIdleTimeoutMs = parsed.readIdleTimeoutMs ?? DEFAULT_READ_IDLE_TIMEOUT_MS;
     const clients = this.#clients;
     this.#context = {
       get container() {
@@ -381,22 +380,11 @@ export class AzureBackend implements Backend {
    * @throws {BackendUnavailableError} From the stream, when resuming failed `retry.maxResumes` times.
    */
   async read(key: string, options: BackendReadOptions): Promise<ReadableStream<Uint8Array>> {
-    const { signal, range } = options;
+    const { signal } = options;
     const conditions = readConditions(options);
     const namespace = await this.#resolveNamespace(signal, key);
-    const blob = this.#blob(key);
     try {
-      return await openBlobReadStream(blob, {
-        key,
-        offset: range?.offset ?? 0,
-        length: range?.length,
-        signal,
-        maxResumes: this.#maxResumes,
-        resumeDelayMs: this.#resumeDelay,
-        mapError: (error) => this.#map(error, { key, signal }),
-        rejectFolder: namespace.kind === "hns",
-        conditions,
-      });
+      return await openBlobReadStream(this.#blob(key), this.#readOptions(key, options, conditions));
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal, conditions !== undefined);
     }
@@ -418,60 +406,35 @@ export class AzureBackend implements Backend {
    * @throws {BackendUnavailableError} When resuming failed `retry.maxResumes` times.
    */
   async readBytes(key: string, options: BackendReadOptions): Promise<Uint8Array> {
-    const { signal, range } = options;
+    const { signal } = options;
     const conditions = readConditions(options);
     const namespace = await this.#resolveNamespace(signal, key);
-    // An empty range and an offset past the end take the stream path, which handles them.
-    const viaStream = async () => await collectBytes(await this.read(key, options), signal);
-    if (range?.length === 0) return await viaStream();
-    let response: BlobDownloadResponseParsed;
     try {
-      response = await this.#blob(key).download(range?.offset ?? 0, range?.length, {
-        abortSignal: signal,
-        maxRetryRequests: this.#maxResumes,
-        conditions,
-      });
+      return await readBlobBytes(this.#blob(key), this.#readOptions(key, options, conditions));
     } catch (error) {
-      if (statusOf(error) === 416 && !signal?.aborted) return await viaStream();
       throw await this.#fileError(error, key, namespace, signal, conditions !== undefined);
     }
-    const body = response.readableStreamBody as unknown as DownloadBody | undefined;
-    if (namespace.kind === "hns" && isFolderMetadata(response.metadata)) {
-      body?.destroy?.();
-      throw missingFile(key, true);
-    }
-    const size = response.contentLength ?? 0;
-    if (body === undefined) {
-      if (size === 0) return new Uint8Array(0);
-      return await viaStream();
-    }
-    try {
-      const out = new Uint8Array(size);
-      let received = 0;
-      for await (const chunk of body) {
-        if (received + chunk.byteLength > size) {
-          throw new BackendUnavailableError("Download is longer than its Content-Length", {
-            path: key,
-            backend: BACKEND,
-          });
-        }
-        out.set(chunk, received);
-        received += chunk.byteLength;
-      }
-      if (received < size) {
-        throw new BackendUnavailableError(`Download ended after ${received} of ${size} bytes`, {
-          path: key,
-          backend: BACKEND,
-        });
-      }
-      return out;
-    } catch (error) {
-      body.destroy?.();
-      if (signal?.aborted) throw signal.reason;
-      if (error instanceof RemoteStoreError) throw error;
-      const mapped = this.#map(error, { key, signal }); // also removes secrets from its text
-      throw changedWhileReading(error, key) ?? mapped;
-    }
+  }
+
+  /** How `read` and `readBytes` download `key`. */
+  #readOptions(
+    key: string,
+    options: BackendReadOptions,
+    conditions: BlobRequestConditions | undefined,
+  ): BlobReadOptions {
+    const { signal, range } = options;
+    return {
+      key,
+      offset: range?.offset ?? 0,
+      length: range?.length,
+      signal,
+      maxResumes: this.#maxResumes,
+      resumeDelayMs: this.#resumeDelay,
+      idleTimeoutMs: this.#readIdleTimeoutMs,
+      mapError: (error) => this.#map(error, { key, signal }),
+      rejectFolder: this.#kind === "hns",
+      conditions,
+    };
   }
 
   /**
