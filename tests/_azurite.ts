@@ -35,6 +35,8 @@ export interface AzuriteOptions {
    * prefix and the storage audience; see `tests/azure/_oauth.ts`.
    */
   oauth?: boolean;
+  /** The Node executable that runs Azurite (default: `node` from PATH). */
+  node?: string;
 }
 
 /** A running Azurite. */
@@ -162,7 +164,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   if (options.oauth) extra.push("--oauth", "basic");
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = spawn("node", [
+    const child = spawn(options.node ?? "node", [
       main,
       "--blobHost",
       "127.0.0.1",
