@@ -23,8 +23,24 @@ export interface SignalOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Conditions that pin a read to one version of a file. A condition that
+ * fails rejects with `PreconditionFailedError` before any byte is returned;
+ * a resumed read stays pinned to the version it started on.
+ */
+export interface ReadConditions {
+  /** Read only if the file's current entity tag equals this one. */
+  ifMatch?: string;
+  /** Read only if the file's current entity tag differs from this one (`"*"`: never). */
+  ifNoneMatch?: string;
+  /** Read only if the file changed after this time (whole seconds, as in HTTP). */
+  ifModifiedSince?: Date;
+  /** Read only if the file did not change after this time (whole seconds, as in HTTP). */
+  ifUnmodifiedSince?: Date;
+}
+
 /** Options for {@link Backend.read}. */
-export interface BackendReadOptions extends SignalOptions {
+export interface BackendReadOptions extends SignalOptions, ReadConditions {
   /** Byte range to read; past the end yields only the bytes that exist. */
   range?: ByteRange;
 }
