@@ -134,3 +134,13 @@ export function checkMetadata(metadata: unknown): void {
     );
   }
 }
+
+/**
+ * Whether a value is a MIME type that can be sent as a `Content-Type` header.
+ *
+ * @param value The candidate (for example a stored content type).
+ * @returns `true` for a valid `type/subtype` with optional parameters.
+ */
+export function isContentType(value: unknown): value is string {
+  return isHeaderValue(value) && MEDIA_TYPE.test(value);
+}

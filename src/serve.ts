@@ -17,6 +17,7 @@ import {
   RemoteStoreError,
 } from "./errors.ts";
 import type { FileInfo } from "./types.ts";
+import { isContentType } from "./_validate.ts";
 
 /** Options for {@link serveFile}. */
 export interface ServeFileOptions {
@@ -35,6 +36,14 @@ export interface ServeFileOptions {
    * for example CORS headers. The helper's own protocol headers win on conflict.
    */
   headers?: HeadersInit;
+  /**
+   * Serve script-capable types (HTML, XHTML, SVG, XML) inline as they are.
+   * Default `false`: such files are sent with `Content-Disposition: attachment`
+   * (the caller's `attachment; filename=...` is kept) and
+   * `Content-Security-Policy: sandbox`, so an uploaded page cannot run script
+   * in the serving origin. Set it only for files the application itself wrote.
+   */
+  allowActiveContent?: boolean;
 }
 
 const DEFAULT_TYPE = "application/octet-stream";
@@ -172,6 +181,7 @@ function textResponse(
   const headers = {
     "content-type": "text/plain; charset=utf-8",
     "content-length": String(body.byteLength),
+    "x-content-type-options": "nosniff",
     ...extra,
   };
   return new Response(head ? null : body, { status, headers });
@@ -184,7 +194,9 @@ function errorResponse(error: RemoteStoreError, head: boolean): Response {
     return textResponse(404, "Not Found", head);
   }
   if (error instanceof PermissionDeniedError) return textResponse(403, "Forbidden", head);
-  const status = error instanceof BackendUnavailableError ? 503 : 500;
+  // A file that kept changing under every attempt is a passing condition, like a busy backend.
+  const busy = error instanceof BackendUnavailableError || error instanceof PreconditionFailedError;
+  const status = busy ? 503 : 500;
   return textResponse(status, `${error.reason} (${error.code})`, head);
 }
 
@@ -309,22 +321,34 @@ function exactLength(
  *   that does not match makes a range request a full `200`.
  * - Errors are responses, not throws: a missing file, a folder or an invalid
  *   path is `404`; `PermissionDeniedError` is `403`;
- *   `BackendUnavailableError` is `503`; any other store error is `500`. The
+ *   `BackendUnavailableError` (or a file that changed under every attempt)
+ *   is `503`; any other store error is `500`. The
  *   short text body names the error's reason and code, never its native cause.
  * - Aborting `request.signal` (the client went away) cancels the backend read.
  *
- * The metadata and the content are two backend calls, so a file replaced in
- * between may be served with the headers of the old version. The read cannot
- * be pinned to the ETag, but it is checked against `Content-Length`: a body
- * that ends short or runs long errors the stream (with a
- * `PreconditionFailedError`) instead of completing, so a client never takes a
- * truncated or mixed download for a complete one.
+ * - Every response has `X-Content-Type-Options: nosniff`. Script-capable
+ *   types (HTML, XHTML, SVG, XML) are sent with `Content-Disposition:
+ *   attachment` and `Content-Security-Policy: sandbox` unless
+ *   `allowActiveContent` is set, so serving uploads from the application's
+ *   origin is not stored XSS. A stored content type that is not a valid
+ *   header value is ignored (the fallback type is sent).
+ *
+ * One answer describes one version: the metadata and the content are two
+ * backend calls, and the read is pinned to the ETag the headers carry
+ * (`ifMatch`). When the file is replaced in between, the read fails before
+ * any byte and the answer starts again from the metadata (three attempts in
+ * all; then `503`). On a backend without ETags the read cannot be pinned;
+ * there, and as a second guard everywhere, the body is checked against
+ * `Content-Length`: a body that ends short or runs long errors the stream
+ * (with a `PreconditionFailedError`) instead of completing, so a client never
+ * takes a truncated or mixed download for a complete one.
  *
  * @param store The store to serve from.
  * @param path The file's path in the store (already decoded, for example
  *   `decodeURIComponent(new URL(request.url).pathname).slice(1)`).
  * @param request The incoming request: its method, headers and `signal` are used.
- * @param options `contentType` fallback, `cacheControl`, `contentDisposition`, extra `headers`.
+ * @param options `contentType` fallback, `cacheControl`, `contentDisposition`, extra
+ *   `headers`, `allowActiveContent`.
  * @returns The response to send.
  * @throws {unknown} The abort reason of `request.signal` when the request is
  *   aborted before the response is ready; a `TypeError` or `RangeError` for a
@@ -359,16 +383,47 @@ export async function serveFile(
   if (method !== "GET" && !head) {
     return textResponse(405, "Method Not Allowed", false, { allow: ALLOW });
   }
-  const signal = request.signal;
-
-  let info: FileInfo;
-  try {
-    info = await store.getFileInfo(path, { signal });
-  } catch (error) {
-    if (error instanceof RemoteStoreError) return errorResponse(error, head);
-    throw error;
+  for (let attempt = 1;; attempt++) {
+    try {
+      const info = await store.getFileInfo(path, { signal: request.signal });
+      const answer = answerFor(store, info, request, options, head);
+      if (answer instanceof Response) return answer;
+      const { code, headers, span, length } = answer;
+      // Pinned to the version the headers describe: if it was replaced since,
+      // the read fails before any byte and the answer starts again.
+      const body = await store.read(path, {
+        signal: request.signal,
+        range: span ? { offset: span.start, length } : undefined,
+        ifMatch: info.etag,
+      });
+      return new Response(exactLength(body, length, path, request), { status: code, headers });
+    } catch (error) {
+      if (error instanceof PreconditionFailedError && attempt < MAX_ATTEMPTS) continue;
+      if (error instanceof RemoteStoreError) return errorResponse(error, head);
+      throw error;
+    }
   }
+}
 
+/** How many times {@link serveFile} starts again when the file changes between its info and its read. */
+const MAX_ATTEMPTS = 3;
+
+/** What to send for one version of the file: a finished response, or the status and headers of its body. */
+type Answer = Response | {
+  code: 200 | 206;
+  headers: Headers;
+  span: Span | undefined;
+  length: number;
+};
+
+/** Evaluates the request's conditions and range against one version's info. */
+function answerFor(
+  store: Store,
+  info: FileInfo,
+  request: Request,
+  options: ServeFileOptions,
+  head: boolean,
+): Answer {
   const size = info.size;
   const etag = httpEtag(info.etag);
   const modified = Number.isNaN(info.modifiedAt.getTime()) ? undefined : seconds(info.modifiedAt);
@@ -376,6 +431,7 @@ export async function serveFile(
 
   // Validators and caching headers, shared by 200, 206 and 304.
   const headers = new Headers(options.headers);
+  headers.set("x-content-type-options", "nosniff");
   if (etag !== undefined) headers.set("etag", etag);
   if (modified !== undefined) headers.set("last-modified", new Date(modified).toUTCString());
   if (options.cacheControl !== undefined) headers.set("cache-control", options.cacheControl);
@@ -384,6 +440,7 @@ export async function serveFile(
   const get = (name: string) => request.headers.get(name);
   const status = (code: number, extra: Record<string, string> = {}) => {
     const out = new Headers(options.headers);
+    out.set("x-content-type-options", "nosniff");
     for (const [name, value] of Object.entries(extra)) out.set(name, value);
     return new Response(null, { status: code, headers: out });
   };
@@ -429,13 +486,21 @@ export async function serveFile(
     return status(416, { "content-range": `bytes */${size}`, "content-length": "0" });
   }
 
-  const stored = info.contentType;
-  const type = stored !== undefined && stored !== "" && stored !== DEFAULT_TYPE
+  // A stored type that is not a valid header value (written by another
+  // program) is ignored rather than sent or thrown on.
+  const stored = isContentType(info.contentType) ? info.contentType : undefined;
+  const type = stored !== undefined && stored !== DEFAULT_TYPE
     ? stored
     : (options.contentType ?? stored ?? DEFAULT_TYPE);
   headers.set("content-type", type);
   if (options.contentDisposition !== undefined) {
     headers.set("content-disposition", options.contentDisposition);
+  }
+  if (!options.allowActiveContent && isActiveType(type)) {
+    // Script-capable content from uploads must not run in the serving origin.
+    const disposition = options.contentDisposition?.trim() ?? "";
+    if (!/^attachment\b/i.test(disposition)) headers.set("content-disposition", "attachment");
+    headers.set("content-security-policy", "sandbox");
   }
 
   const span = range.kind === "span" ? range.span : undefined;
@@ -444,18 +509,19 @@ export async function serveFile(
   if (span) headers.set("content-range", `bytes ${span.start}-${span.end}/${size}`);
   const code = span ? 206 : 200;
   if (head) return new Response(null, { status: code, headers });
+  return { code, headers, span, length };
+}
 
-  let body: ReadableStream<Uint8Array>;
-  try {
-    body = await store.read(path, {
-      signal,
-      range: span ? { offset: span.start, length } : undefined,
-    });
-  } catch (error) {
-    if (error instanceof RemoteStoreError) return errorResponse(error, head);
-    throw error;
-  }
-  return new Response(exactLength(body, length, path, request), { status: code, headers });
+/**
+ * Types a browser runs script in, or renders as a document that can: HTML,
+ * XHTML, SVG, every XML type (XSLT can produce HTML), and multipart streams
+ * that can carry them.
+ */
+function isActiveType(type: string): boolean {
+  const essence = type.split(";", 1)[0]!.trim().toLowerCase();
+  return essence === "text/html" || essence === "text/xml" || essence === "application/xml" ||
+    essence === "text/xsl" || essence.endsWith("+xml") ||
+    essence === "multipart/x-mixed-replace";
 }
 
 /** Whether an `If-Range` value still matches the file (strong ETag, or exact date). */

@@ -58,6 +58,10 @@ function recorded(
 
 const DATA = patternBytes(1000, 7);
 
+/** A getFileInfo override for a backend that has no ETags. */
+const withoutEtag = (inner: MemoryBackend, key: string, options: never) =>
+  inner.getFileInfo(key, options).then((info) => ({ ...info, etag: undefined }));
+
 async function fixture() {
   const rec = recorded();
   await rec.store.write("file.bin", DATA);
@@ -115,6 +119,9 @@ describe("serveFile: GET and HEAD", () => {
           contentType: undefined,
           etag: key === "a" ? "0x8DC" : undefined,
         })),
+      // The faked ETag is not the memory backend's: the read is not pinned to it here.
+      read: (inner, key: string, options: object) =>
+        inner.read(key, { ...options, ifMatch: undefined }),
     });
     await store.write("a", "aaa");
     await store.write("b", "bbb");
@@ -579,8 +586,10 @@ describe("serveFile: streams", () => {
   });
 
   test("a body shorter than Content-Length errors instead of ending normally", async () => {
-    // The file is replaced by a shorter one between getFileInfo and read.
+    // The file is replaced by a shorter one between getFileInfo and read, on a
+    // backend without ETags (the read cannot be pinned; the length check guards).
     const { store } = recorded({
+      getFileInfo: withoutEtag,
       read: (inner, key: string, options: never) =>
         inner.write(key, new Blob(["short"]).stream(), { overwrite: true, atomic: false })
           .then(() => inner.read(key, options)),
@@ -596,6 +605,7 @@ describe("serveFile: streams", () => {
 
   test("a body longer than Content-Length errors before the excess is sent", async () => {
     const { store } = recorded({
+      getFileInfo: withoutEtag,
       read: (inner, key: string, options: never) =>
         inner.write(key, new Blob(["0123456789abcdef"]).stream(), {
           overwrite: true,
@@ -612,6 +622,7 @@ describe("serveFile: streams", () => {
 
   test("a ranged read that comes back short errors too", async () => {
     const { store } = recorded({
+      getFileInfo: withoutEtag,
       read: (inner, key: string, options: never) =>
         inner.write(key, new Blob(["0123"]).stream(), { overwrite: true, atomic: false })
           .then(() => inner.read(key, options)),
@@ -620,5 +631,161 @@ describe("serveFile: streams", () => {
     const response = await serveFile(store, "a.txt", req({ range: "bytes=2-7" }));
     assert.equal(response.status, 206);
     await assert.rejects(response.arrayBuffer(), /changed while it was being served/);
+  });
+});
+
+describe("serveFile: one version per answer", () => {
+  test("an overwrite between the info and the read never gives old headers with new bytes", async () => {
+    let overwrites = 1;
+    const { store, inner, calls } = recorded({
+      getFileInfo: async (inner, key: string, options: never) => {
+        const info = await inner.getFileInfo(key, options);
+        if (overwrites > 0) {
+          overwrites--;
+          await inner.writeBytes!(key, new TextEncoder().encode("NEW!"), {
+            overwrite: true,
+            atomic: false,
+          });
+        }
+        return info;
+      },
+    });
+    await store.write("a.txt", "old");
+    calls.length = 0;
+    const cases: Record<string, string>[] = [
+      {},
+      { range: "bytes=1-" },
+      { "if-range": "x", range: "bytes=0-0" },
+    ];
+    for (const headers of cases) {
+      overwrites = 1;
+      const response = await serveFile(store, "a.txt", req(headers));
+      const current = await inner.getFileInfo("a.txt", {});
+      const body = await response.text();
+      assert.equal(response.headers.get("etag"), current.etag, JSON.stringify(headers));
+      assert.equal(body, headers.range === "bytes=1-" ? "EW!" : "NEW!");
+      assert.equal(response.headers.get("content-length"), String(body.length));
+    }
+    assert.equal(
+      calls.filter((c) => c.method === "getFileInfo").length,
+      6,
+      "each answer started again once",
+    );
+  });
+
+  test("a file that changes under every attempt is a 503, never a mixed answer", async () => {
+    let version = 0;
+    const { store } = recorded({
+      getFileInfo: async (inner, key: string, options: never) => {
+        const info = await inner.getFileInfo(key, options);
+        await inner.writeBytes!(key, new TextEncoder().encode(`v${++version}`), {
+          overwrite: true,
+          atomic: false,
+        });
+        return info;
+      },
+    });
+    await store.write("a.txt", "v0");
+    const response = await serveFile(store, "a.txt", req());
+    assert.equal(response.status, 503);
+    assert.match(await response.text(), /precondition/i);
+    assert.equal(version, 3, "three attempts");
+  });
+});
+
+describe("serveFile: active content", () => {
+  test("every response says nosniff", async () => {
+    const { store } = await fixture();
+    const requests: [string, Record<string, string>, string][] = [
+      ["hello.txt", {}, "GET"],
+      ["hello.txt", {}, "HEAD"],
+      ["hello.txt", { range: "bytes=0-1" }, "GET"],
+      ["hello.txt", { range: "bytes=99-" }, "GET"],
+      ["hello.txt", { "if-none-match": "*" }, "GET"],
+      ["hello.txt", { "if-match": '"nope"' }, "GET"],
+      ["missing.txt", {}, "GET"],
+      ["hello.txt", {}, "POST"],
+    ];
+    for (const [path, headers, method] of requests) {
+      const response = await serveFile(store, path, req(headers, method));
+      await response.body?.cancel();
+      assert.equal(
+        response.headers.get("x-content-type-options"),
+        "nosniff",
+        `${method} ${path} ${JSON.stringify(headers)} -> ${response.status}`,
+      );
+    }
+  });
+
+  test("HTML, SVG and XML are attachments in a sandbox unless the caller allows them", async () => {
+    const { store } = recorded();
+    const files: [string, string | undefined][] = [
+      ["page.html", undefined],
+      ["page.htm", undefined],
+      ["pic.svg", undefined],
+      ["feed.xml", undefined],
+      ["upload.bin", "text/html"],
+      ["upload2.bin", "application/xhtml+xml; charset=utf-8"],
+      ["upload3.bin", "Text/XML"],
+      ["upload4.bin", "application/rss+xml"],
+    ];
+    for (const [path, contentType] of files) {
+      await store.write(path, "<script>alert(1)</script>", { contentType });
+      const response = await serveFile(store, path, req());
+      await response.body?.cancel();
+      assert.equal(response.headers.get("content-disposition"), "attachment", path);
+      assert.equal(response.headers.get("content-security-policy"), "sandbox", path);
+      const named = await serveFile(store, path, req(), {
+        contentDisposition: 'attachment; filename="x.html"',
+      });
+      await named.body?.cancel();
+      assert.equal(named.headers.get("content-disposition"), 'attachment; filename="x.html"');
+      const inline = await serveFile(store, path, req(), { contentDisposition: "inline" });
+      await inline.body?.cancel();
+      assert.equal(
+        inline.headers.get("content-disposition"),
+        "attachment",
+        "inline needs the opt-in",
+      );
+      const allowed = await serveFile(store, path, req(), { allowActiveContent: true });
+      assert.equal(allowed.headers.get("content-disposition"), null, path);
+      assert.equal(allowed.headers.get("content-security-policy"), null, path);
+      assert.equal(allowed.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(await allowed.text(), "<script>alert(1)</script>");
+    }
+    for (
+      const [path, contentType] of [["a.txt", undefined], ["b.png", undefined], [
+        "c.json",
+        undefined,
+      ], ["d.bin", "text/plain"]]
+    ) {
+      await store.write(path!, "x", { contentType });
+      const response = await serveFile(store, path!, req());
+      await response.body?.cancel();
+      assert.equal(response.headers.get("content-disposition"), null, path);
+      assert.equal(response.headers.get("content-security-policy"), null, path);
+    }
+  });
+
+  test("a stored content type that is not a valid header value is ignored, not thrown", async () => {
+    const { store, inner } = recorded();
+    for (
+      const [key, contentType] of [["a", "text/html\r\nX-Evil: 1"], ["b", "text/plain\0"], [
+        "c",
+        "tëxt/plain",
+      ]]
+    ) {
+      // Written through the backend (as another program could), past the Store's checks.
+      await inner.writeBytes!(key!, new TextEncoder().encode("x"), {
+        overwrite: false,
+        atomic: false,
+        contentType,
+      });
+      const response = await serveFile(store, key!, req(), { contentType: "text/plain" });
+      assert.equal(response.status, 200, key);
+      assert.equal(response.headers.get("content-type"), "text/plain");
+      assert.equal(response.headers.get("x-evil"), null);
+      assert.equal(await response.text(), "x");
+    }
   });
 });

@@ -206,6 +206,40 @@ function line(io: CliIO, text: string): Promise<void> {
   return writeOut(io.stdout, `${text}\n`, io.signal);
 }
 
+/**
+ * Characters a terminal may act on: C0 controls, DEL, C1 controls, and the
+ * Unicode line separators and bidirectional overrides that can make a name
+ * look like another.
+ */
+// deno-lint-ignore no-control-regex -- finding control characters is the point
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_ABOVE_C0 = /[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * A name as it is printed in text output: every {@link UNSAFE} character
+ * escaped (`\n`, `\r`, `\t`, `\xHH` up to U+00FF, `\u{HHHH}` above), and a
+ * backslash doubled, so the printed text is unambiguous and inert.
+ */
+function escapeName(name: string): string {
+  return name.replace(/\\/g, "\\\\").replace(UNSAFE, (char) => {
+    const named = NAMED_ESCAPES[char];
+    if (named !== undefined) return named;
+    const code = char.codePointAt(0)!;
+    const hex = code.toString(16).toUpperCase();
+    return code <= 0xff ? `\\x${hex.padStart(2, "0")}` : `\\u{${hex}}`;
+  });
+}
+
+/** JSON whose strings also escape DEL, C1 controls and bidi overrides (`\uHHHH`); still valid JSON. */
+function safeJson(value: unknown, indent?: number): string {
+  // JSON.stringify already escapes C0 controls inside strings (and the indent is made of them).
+  return JSON.stringify(value, null, indent).replace(
+    UNSAFE_ABOVE_C0,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** A time without milliseconds: `2024-05-01T12:00:00Z`. */
 function isoSeconds(date: Date | undefined): string {
   return date === undefined ? "-" : date.toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -338,6 +372,28 @@ async function destinationEndpoint(
   );
 }
 
+/** The absolute file path of a store path on a local backend, or `undefined` for other backends. */
+async function localFile(endpoint: StoreEndpoint): Promise<string | undefined> {
+  let backend: LocalBackend;
+  try {
+    backend = endpoint.store.unwrap(LocalBackend);
+  } catch {
+    return undefined;
+  }
+  const file = nodePath.join(backend.root, endpoint.store.rootPath, normalizePath(endpoint.path));
+  return nodePath.join(await realpathOr(nodePath.dirname(file)), nodePath.basename(file));
+}
+
+/**
+ * Whether two store paths reach the same file: one backend and key (whatever
+ * the store names and roots), or, for local backends, one file on disk.
+ */
+async function sameFile(a: StoreEndpoint, b: StoreEndpoint): Promise<boolean> {
+  if (a.store.sameFile(a.path, b.store, b.path)) return true;
+  const fileA = await localFile(a);
+  return fileA !== undefined && fileA === await localFile(b);
+}
+
 /** Gives errors from a local endpoint the path the user typed. */
 function relabel(error: unknown, endpoints: Endpoint[]): unknown {
   if (!(error instanceof RemoteStoreError)) return error;
@@ -367,23 +423,27 @@ async function ls(ctx: Context): Promise<void> {
   let first = true;
   const emit = (text: string, value: unknown): Promise<void> => {
     if (!json) return line(io, text);
-    const out = `${first ? "[\n" : ",\n"}${JSON.stringify(value)}`;
+    const out = `${first ? "[\n" : ",\n"}${safeJson(value)}`;
     first = false;
     return writeOut(io.stdout, out, signal);
   };
   const finish = () => json ? writeOut(io.stdout, first ? "[]\n" : "\n]\n", signal) : undefined;
   if (positionals.length === 0) {
     const source = await ctx.stores();
-    for (const name of source.storeNames) await emit(name, { type: "store", name });
+    for (const name of source.storeNames) await emit(escapeName(name), { type: "store", name });
     return await finish();
   }
   const { name, path } = parseStorePath(positionals[0]!, "ls");
   const store = await ctx.store(name);
   const long = flags.long === true;
   const fileLine = (f: FileInfo) =>
-    long ? `${String(f.size).padStart(12)}  ${isoSeconds(f.modifiedAt)}  ${f.path}` : f.path;
+    long
+      ? `${String(f.size).padStart(12)}  ${isoSeconds(f.modifiedAt)}  ${escapeName(f.path)}`
+      : escapeName(f.path);
   const folderLine = (f: FolderEntry) =>
-    long ? `${"-".padStart(12)}  ${"-".padEnd(20)}  ${f.path}/` : `${f.path}/`;
+    long
+      ? `${"-".padStart(12)}  ${"-".padEnd(20)}  ${escapeName(f.path)}/`
+      : `${escapeName(f.path)}/`;
   const fileJson = (f: FileInfo) => ({ type: "file", ...f });
   const folderJson = (f: FolderEntry) => ({ type: "folder", ...f });
 
@@ -488,6 +548,11 @@ async function mv(ctx: Context): Promise<void> {
   };
   const to = await storeDestination(ctx, dstArg, "mv", baseNameOf(src.path));
   const overwrite = flags.overwrite === true;
+  if (await sameFile(from, to)) {
+    // Moving a file onto itself is a no-op (a copy then a delete would lose it).
+    await from.store.getFileInfo(from.path, { signal });
+    return;
+  }
   if (from.name !== to.name) {
     await copyBetween(ctx, from, to, overwrite, "moved");
     await from.store.delete(from.path, { signal });
@@ -575,9 +640,11 @@ async function stat(ctx: Context): Promise<void> {
       ["modified", isoSeconds(folder.modifiedAt)],
     ];
   }
-  if (flags.json === true) return await line(io, JSON.stringify(value, null, 2));
+  if (flags.json === true) return await line(io, safeJson(value, 2));
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
-  for (const [key, v] of fields) await line(io, `${`${key}:`.padEnd(width)} ${v}`);
+  for (const [key, v] of fields) {
+    await line(io, `${`${escapeName(`${key}:`).padEnd(width)}`} ${escapeName(v)}`);
+  }
 }
 
 /** `1h`, `30m`, `45s`, `7d` or plain seconds -> seconds. */

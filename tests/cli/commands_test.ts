@@ -16,6 +16,8 @@ import {
 } from "../../mod.ts";
 import type { BackendSignedUrlOptions } from "../../mod.ts";
 import type { StoreSource } from "../../src/cli/commands.ts";
+import { Registry as StoreRegistry } from "../../mod.ts";
+import { localBackendType } from "../../local.ts";
 import {
   Capture,
   chunks,
@@ -169,6 +171,49 @@ describe("remote-store CLI commands (in-process)", () => {
       const missing = await run(["ls", "mem:nothing/here"]);
       assert.equal(missing.code, 3);
       assert.match(missing.stderr, /^remote-store: .*"nothing\/here"/);
+    });
+
+    test("control characters in names are escaped, in text and in JSON", async () => {
+      const names = [
+        "red\x1b[31m.txt",
+        "two\nlines.txt",
+        "bell\x07",
+        "c1\u009b2J",
+        "rtl\u202etxt.exe",
+        "tab\there",
+        "del\x7f",
+        "back\\slash",
+      ];
+      const backend = fakeBackend({
+        list: async function* () {
+          for (const key of names) {
+            yield { kind: "file", info: { key, size: 1, modifiedAt: new Date(0) } };
+          }
+        },
+      });
+      const store = new Store(backend);
+      const stores: StoreSource = { storeNames: ["evil"], getStore: () => store };
+      const r = await cli(["ls", "evil:"], { stores });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        [
+          "red\\x1B[31m.txt",
+          "two\\nlines.txt",
+          "bell\\x07",
+          "c1\\x9B2J",
+          "rtl\\u{202E}txt.exe",
+          "tab\\there",
+          "del\\x7F",
+          "back\\\\slash",
+        ].join("\n") + "\n",
+      );
+      const long = await cli(["ls", "-l", "evil:"], { stores });
+      assert.equal(long.stdout.split("\n").length, names.length + 1, "one line per name");
+      const json = await cli(["ls", "--json", "evil:"], { stores });
+      // deno-lint-ignore no-control-regex -- no raw control character may reach the output
+      assert.doesNotMatch(json.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+      assert.deepEqual(JSON.parse(json.stdout).map((e: { path: string }) => e.path), names);
     });
 
     test("without an argument lists the store names", async () => {
@@ -339,6 +384,48 @@ describe("remote-store CLI commands (in-process)", () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await registry.getStore("mem").readText("moved/c.txt"), "C");
       assert.equal(await registry.getStore("disk").exists("mv/c.txt"), false);
+    });
+
+    test("moving a file onto itself through other store names is a no-op, not a delete", async () => {
+      const disk = join(dir.path, "same");
+      const same = new StoreRegistry({
+        backends: {
+          l1: { type: "local", options: { root: disk } },
+          l2: { type: "local", options: { root: disk } },
+          m: { type: "memory" },
+        },
+        stores: {
+          a: { backend: "l1", rootPath: "files" },
+          b: { backend: "l1" },
+          c: { backend: "l2", rootPath: "files/./" },
+          m1: { backend: "m", rootPath: "x" },
+          m2: { backend: "m" },
+        },
+      }, { backendTypes: [localBackendType] });
+      try {
+        await same.getStore("a").write("f.txt", "keep me");
+        await same.getStore("m1").write("f.txt", "keep me too");
+        const moves: [string, string, string][] = [
+          ["mv", "a:f.txt", "b:files/f.txt"],
+          ["mv", "a:f.txt", "c:f.txt"],
+          ["mv", "b:files/f.txt", "c:"],
+          ["cp", "a:f.txt", "c:./f.txt"],
+          ["mv", "m1:f.txt", "m2:x/f.txt"],
+        ];
+        for (const [command, from, to] of moves) {
+          const r = await cli([command, from, to, "--overwrite"], { stores: same, cwd: work });
+          assert.equal(r.code, 0, `${command} ${from} ${to}: ${r.stderr}`);
+        }
+        assert.equal(await same.getStore("a").readText("f.txt"), "keep me");
+        assert.equal(await same.getStore("m1").readText("f.txt"), "keep me too");
+        const missing = await cli(["mv", "a:none.txt", "b:files/none.txt", "--overwrite"], {
+          stores: same,
+          cwd: work,
+        });
+        assert.equal(missing.code, 3, "a missing source is still reported");
+      } finally {
+        await same.close();
+      }
     });
 
     test("an existing destination exits 4 and keeps both; a missing source exits 3", async () => {
