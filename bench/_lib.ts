@@ -216,6 +216,15 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
+/**
+ * A measured number for printing: one decimal below 100, none from 100 up
+ * (`59.099999999999994` prints as `59.1`, `12345.67` as `12346`).
+ */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(1);
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes >= GiB) return `${round(bytes / GiB, 2)} GiB`;
   if (bytes >= MiB) return `${round(bytes / MiB, 1)} MiB`;

@@ -8,12 +8,13 @@
 
 import process from "node:process";
 import { type BenchEnv, ours, rawSdk } from "./_impls.ts";
+import { fetchSharedKey } from "./_fetch.ts";
 import { collectGarbage, MiB, RssSampler, sleep } from "./_lib.ts";
 
 interface ChildConfig {
   env: BenchEnv;
   op: "upload" | "download";
-  impl: "remote-store" | "raw-sdk";
+  impl: "remote-store" | "raw-sdk" | "fetch-sharedkey";
   key: string;
   size: number;
 }
@@ -21,7 +22,11 @@ interface ChildConfig {
 const config = JSON.parse(process.env.BENCH_CHILD ?? "null") as ChildConfig | null;
 if (config === null) throw new Error("bench/_memory_child.ts is started by bench/main.ts");
 
-const contender = config.impl === "remote-store" ? ours(config.env) : rawSdk(config.env);
+const contender = config.impl === "remote-store"
+  ? ours(config.env)
+  : config.impl === "raw-sdk"
+  ? rawSdk(config.env)
+  : fetchSharedKey(config.env);
 const warmKey = `mem/warm-${config.impl}-${process.pid}.bin`;
 // Warm-up with a multi-block stream: pipeline, sockets, JIT and lazy imports are in place.
 await contender.upload(warmKey, 2 * config.env.blockSize + MiB);

@@ -17,7 +17,7 @@
 
 import process from "node:process";
 import os from "node:os";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Buffer } from "node:buffer";
@@ -25,7 +25,6 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { type Azurite, randomContainerName, startAzurite } from "../tests/_azurite.ts";
 import {
   type BenchEnv,
-  describe,
   ours,
   ourStore,
   packageVersions,
@@ -35,15 +34,17 @@ import {
   type StreamContender,
   type Unavailable,
 } from "./_impls.ts";
+import { FetchBlobClient, fetchSharedKey } from "./_fetch.ts";
+import { compare, type Contender, type Measurement, type Sample } from "./_compare.ts";
 import {
   cpuMs,
   formatBytes,
+  formatNumber,
   GiB,
   KiB,
   median,
   MiB,
   pool,
-  rotation,
   round,
   RssSampler,
   type RuntimeInfo,
@@ -140,108 +141,6 @@ function runs(opts: Options, name: string): boolean {
 }
 
 // ---- measurements ---------------------------------------------------------------
-
-/** One contender in one comparison, over all repetitions. */
-interface Measurement {
-  case: string;
-  impl: string;
-  label: string;
-  unit: string;
-  /** Bigger is better for MiB/s, ops/s and items/s; smaller for MiB of memory. */
-  values: number[];
-  median: number;
-  /** Wall-clock seconds of each repetition. */
-  seconds: number[];
-  /** CPU milliseconds (user + system) of this process in each repetition. */
-  cpuMs?: number[];
-  /** Peak RSS growth (MiB) of this process during each repetition (indicative in-process). */
-  rssGrowthMiB?: number[];
-  /** Median relative to the raw SDK's median (only for the same case). */
-  ratioToRaw?: number;
-  error?: string;
-  notes?: string[];
-  [extra: string]: unknown;
-}
-
-/** One repetition's sample. */
-interface Sample {
-  value: number;
-  seconds: number;
-  cpuMs?: number;
-  rssGrowth?: number;
-}
-
-interface Contender {
-  id: string;
-  label: string;
-  notes?: string[];
-  /** Runs one timed repetition. */
-  run(rep: number): Promise<Sample>;
-  /** Untimed work after each repetition (deleting what it wrote). */
-  after?(rep: number): Promise<void>;
-}
-
-/**
- * Measures every contender `reps` times, interleaved, with the order
- * rotated each repetition. A contender that throws is recorded with the
- * error and dropped from later repetitions.
- */
-async function compare(
-  caseId: string,
-  unit: string,
-  contenders: Contender[],
-  reps: number,
-): Promise<Measurement[]> {
-  const results = new Map<string, Measurement>();
-  for (const c of contenders) {
-    results.set(c.id, {
-      case: caseId,
-      impl: c.id,
-      label: c.label,
-      unit,
-      values: [],
-      median: NaN,
-      seconds: [],
-      cpuMs: [],
-      rssGrowthMiB: [],
-      notes: c.notes,
-    });
-  }
-  let active = [...contenders];
-  for (let rep = 0; rep < reps; rep++) {
-    for (const c of rotation(active, rep)) {
-      const m = results.get(c.id)!;
-      try {
-        const sample = await c.run(rep);
-        m.values.push(round(sample.value, 2));
-        m.seconds.push(round(sample.seconds, 3));
-        if (sample.cpuMs !== undefined) m.cpuMs!.push(Math.round(sample.cpuMs));
-        if (sample.rssGrowth !== undefined) m.rssGrowthMiB!.push(round(sample.rssGrowth / MiB, 1));
-        await c.after?.(rep);
-      } catch (error) {
-        m.error = describe(error);
-        active = active.filter((x) => x !== c);
-        console.log(`  ${caseId} ${c.id}: FAILED ${m.error}`);
-      }
-    }
-    process.stdout.write(`  ${caseId}: repetition ${rep + 1}/${reps} done\n`);
-  }
-  const raw = results.get("raw-sdk");
-  for (const m of results.values()) {
-    if (m.values.length > 0) m.median = round(median(m.values), 2);
-    if (m.cpuMs!.length === 0) delete m.cpuMs;
-    if (m.rssGrowthMiB!.length === 0) delete m.rssGrowthMiB;
-  }
-  for (const m of results.values()) {
-    if (raw && m.values.length > 0 && raw.values.length > 0) {
-      m.ratioToRaw = round(m.median / raw.median, 3);
-      // Ratio to the raw SDK within each repetition (adjacent runs), less exposed to drifting load.
-      const paired = m.values.slice(0, raw.values.length).map((v, i) => v / raw.values[i]!);
-      m.pairedRatioMedian = round(median(paired), 3);
-    }
-  }
-  return [...results.values()];
-}
 
 /** Times `body`, sampling RSS and CPU. */
 async function timed(
@@ -356,6 +255,7 @@ async function listCase(
 
   const { store, backend } = ourStore(env, "list");
   const raw = rawContainer(env);
+  const viaFetch = new FetchBlobClient(env);
   const listOurs = async () => {
     let n = 0;
     for await (const _ of store.listFiles("", { recursive: true })) n++;
@@ -366,8 +266,14 @@ async function listCase(
     for await (const _ of raw.listBlobsFlat({ prefix: "list/" })) n++;
     if (n !== count) throw new Error(`listed ${n} of ${count}`);
   };
+  const listFetch = async () => {
+    let n = 0;
+    for await (const _ of viaFetch.list("list/")) n++;
+    if (n !== count) throw new Error(`listed ${n} of ${count}`);
+  };
   await listOurs();
   await listRaw();
+  await listFetch();
   try {
     return await compare("list", "items/s", [
       {
@@ -380,6 +286,12 @@ async function listCase(
         id: "raw-sdk",
         label: "containerClient.listBlobsFlat()",
         run: () => timed(count, perSecond, listRaw),
+      },
+      {
+        id: "fetch-sharedkey",
+        label: "fetch List Blobs + fast-xml-parser",
+        notes: ["pages of 5000, each parsed into name, size, ETag and Last-Modified"],
+        run: () => timed(count, perSecond, listFetch),
       },
     ], reps);
   } finally {
@@ -401,6 +313,7 @@ async function smallCase(env: BenchEnv, opts: Options): Promise<Measurement[]> {
   const payloadBuffer = Buffer.from(payload);
   const { store, backend } = ourStore(env, "small/ours");
   const raw = rawContainer(env);
+  const viaFetch = new FetchBlobClient(env);
 
   const phases = new Map<string, { write: number[]; read: number[] }>();
   const record = (id: string, write: number, read: number) => {
@@ -434,6 +347,13 @@ async function smallCase(env: BenchEnv, opts: Options): Promise<Measurement[]> {
       if (Buffer.concat(chunks).length !== payload.byteLength) throw new Error("short read");
     },
   };
+  const fetchOps: SmallOps = {
+    write: (rep: number, i: number) => viaFetch.putBlob(`small/fetch/${rep}/${i}.bin`, payload),
+    read: async (rep: number, i: number) => {
+      const bytes = await viaFetch.getBytes(`small/fetch/${rep}/${i}.bin`);
+      if (bytes.byteLength !== payload.byteLength) throw new Error("short read");
+    },
+  };
   const contender = (id: string, label: string, ops: SmallOps): Contender => ({
     id,
     label,
@@ -458,16 +378,22 @@ async function smallCase(env: BenchEnv, opts: Options): Promise<Measurement[]> {
   // Warm-up: fill the keep-alive pools.
   await pool(limit * 2, limit, (i) => oursOps.write(-1, i).then(() => oursOps.read(-1, i)));
   await pool(limit * 2, limit, (i) => rawOps.write(-1, i).then(() => rawOps.read(-1, i)));
+  await pool(limit * 2, limit, (i) => fetchOps.write(-1, i).then(() => fetchOps.read(-1, i)));
 
   try {
     const combined = await compare("small", "ops/s", [
       contender("remote-store", "store.write + store.readBytes", oursOps),
       contender("raw-sdk", "upload + download (drained)", rawOps),
+      contender("fetch-sharedkey", "fetch Put Blob + Get Blob (arrayBuffer)", fetchOps),
     ], reps);
     const out: Measurement[] = [...combined];
+    const rawCombined = combined.find((m) => m.impl === "raw-sdk");
     for (const phase of ["write", "read"] as const) {
-      const rawMedian = phases.get("raw-sdk") ? median(phases.get("raw-sdk")![phase]) : NaN;
+      const rawMedian = rawCombined && !rawCombined.error && phases.get("raw-sdk")
+        ? median(phases.get("raw-sdk")![phase])
+        : NaN;
       for (const m of combined) {
+        if (m.error) continue; // failed: not ranked in the phases either
         const values = (phases.get(m.impl)?.[phase] ?? []).map((v) => round(v, 1));
         if (values.length === 0) continue;
         const med = round(median(values), 1);
@@ -545,10 +471,11 @@ async function memoryCase(
       formatBytes(size)
     } (fresh ${runtime.name} process per repetition), ${reps} repetitions`,
   );
-  const impls = [{ id: "remote-store", label: "remote-store Store" }, {
-    id: "raw-sdk",
-    label: "raw @azure/storage-blob",
-  }];
+  const impls = [
+    { id: "remote-store", label: "remote-store Store" },
+    { id: "raw-sdk", label: "raw @azure/storage-blob" },
+    { id: "fetch-sharedkey", label: "plain fetch + Shared Key" },
+  ];
   const child = (op: string, impl: string, key: string) => ({ env, op, impl, key, size });
   const memoryContender = (op: "upload" | "download", impl: { id: string; label: string }) => ({
     id: impl.id,
@@ -630,9 +557,14 @@ function verdicts(opts: Options, measurements: Measurement[]): Verdict[] {
   for (const t of targets(opts)) {
     const ourM = measurements.find((m) => m.case === t.case && m.impl === "remote-store");
     const rawM = measurements.find((m) => m.case === t.case && m.impl === "raw-sdk");
-    if (!ourM || ourM.values.length === 0) continue;
+    if (!ourM) continue;
+    if (ourM.error) {
+      out.push({ target: t.name, status: "MISS", detail: `remote-store failed: ${ourM.error}` });
+      continue;
+    }
+    if (ourM.values.length === 0) continue;
     if (t.kind === "ratio") {
-      if (!rawM || rawM.values.length === 0 || ourM.ratioToRaw === undefined) {
+      if (!rawM || rawM.error || rawM.values.length === 0 || ourM.ratioToRaw === undefined) {
         out.push({ target: t.name, status: "n/a", detail: "raw SDK failed" });
         continue;
       }
@@ -642,21 +574,29 @@ function verdicts(opts: Options, measurements: Measurement[]): Verdict[] {
       out.push({
         target: t.name,
         status: pass ? "PASS" : "MISS",
-        detail: `${ratio.toFixed(3)}x (${ourM.median} vs ${rawM.median} ${ourM.unit})` +
+        detail:
+          `${ratio.toFixed(3)}x (${formatNumber(ourM.median)} vs ${
+            formatNumber(rawM.median)
+          } ${ourM.unit})` +
           (pass
             ? ""
-            : `; short by ${round(gap, 2)} ${ourM.unit} (${
-              round((t.bound - ratio) * 100, 1)
+            : `; short by ${formatNumber(gap)} ${ourM.unit} (${
+              formatNumber((t.bound - ratio) * 100)
             } points)`),
       });
     } else {
       const pass = ourM.median <= t.bound;
-      const rawText = rawM && rawM.values.length > 0 ? `; raw SDK ${rawM.median} MiB` : "";
+      const rawText = rawM && !rawM.error && rawM.values.length > 0
+        ? `; raw SDK ${formatNumber(rawM.median)} MiB`
+        : "";
       out.push({
         target: t.name,
         status: pass ? "PASS" : "MISS",
-        detail: `median ${ourM.median} MiB (max ${Math.max(...ourM.values)})${rawText}` +
-          (pass ? "" : `; over by ${round(ourM.median - t.bound, 1)} MiB`),
+        detail:
+          `median ${formatNumber(ourM.median)} MiB (max ${
+            formatNumber(Math.max(...ourM.values))
+          })${rawText}` +
+          (pass ? "" : `; over by ${formatNumber(ourM.median - t.bound)} MiB`),
       });
     }
   }
@@ -677,17 +617,19 @@ const CASE_TITLES: Record<string, string> = {
 function report(measurements: Measurement[]): string {
   const rows = measurements.map((m) => {
     const mem = m.rssGrowthMiB && m.rssGrowthMiB.length > 0
-      ? `${median(m.rssGrowthMiB)} MiB`
+      ? `${formatNumber(median(m.rssGrowthMiB))} MiB`
       : m.throughputMiBs
-      ? `${median(m.throughputMiBs as number[])} MiB/s`
+      ? `${formatNumber(median(m.throughputMiBs as number[]))} MiB/s`
       : "";
-    const cpu = m.cpuMs && m.cpuMs.length > 0 ? `${median(m.cpuMs)} ms` : "";
+    const cpu = m.cpuMs && m.cpuMs.length > 0 ? `${Math.round(median(m.cpuMs))} ms` : "";
     return [
       CASE_TITLES[m.case] ?? m.case,
       m.impl,
-      m.error ? "FAILED" : `${m.median} ${m.unit}`,
+      m.error ? "FAILED" : `${formatNumber(m.median)} ${m.unit}`,
       m.ratioToRaw === undefined ? "" : `${m.ratioToRaw.toFixed(2)}x`,
-      m.values.length > 0 ? `${Math.min(...m.values)}..${Math.max(...m.values)}` : "",
+      m.values.length > 0
+        ? `${formatNumber(Math.min(...m.values))}..${formatNumber(Math.max(...m.values))}`
+        : "",
       cpu,
       mem,
     ];
@@ -722,6 +664,39 @@ function writeResults(path: string, key: string, run: Record<string, unknown>): 
   writeFileSync(path, JSON.stringify(file, null, 2) + "\n");
 }
 
+/** The Node that runs Azurite, and how it was found. */
+interface AzuriteNode {
+  path: string;
+  version: string;
+  how: string;
+}
+
+/**
+ * Azurite always runs on Node 24 (through `npx --yes node@24`), whichever
+ * runtime runs the bench, so that absolute figures compare across runtimes
+ * (Azurite on Node 24 did small operations 1.2x faster than on Node 20).
+ * When npx cannot provide it, the system `node`, said so in the output.
+ */
+function azuriteNode(): AzuriteNode {
+  const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+  const pinned = spawnSync(
+    npx,
+    ["--yes", "node@24", "-p", "process.execPath + '\\n' + process.version"],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const lines = (pinned.stdout ?? "").trim().split("\n");
+  if (pinned.status === 0 && lines.length === 2 && lines[1]!.startsWith("v24.")) {
+    return { path: lines[0]!, version: lines[1]!, how: "npx --yes node@24" };
+  }
+  const system = spawnSync("node", ["-p", "process.version"], { encoding: "utf8" });
+  const why = (pinned.stderr || pinned.error?.message || "no output").trim().split("\n").at(-1);
+  return {
+    path: "node",
+    version: (system.stdout ?? "").trim() || "unknown",
+    how: `system node from PATH (npx --yes node@24 failed: ${why})`,
+  };
+}
+
 // ---- main -------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -753,8 +728,10 @@ async function main(): Promise<void> {
   let unavailable: Unavailable[] = [];
   const contenders: StreamContender[] = [];
   let admin: ContainerClient | undefined;
+  const serverNode = azuriteNode();
+  console.log(`azurite runs on Node ${serverNode.version} (${serverNode.how}): ${serverNode.path}`);
   try {
-    az = await startAzurite();
+    az = await startAzurite({ node: serverNode.path });
     const env: BenchEnv = {
       url: az.url,
       accountName: az.accountName,
@@ -772,7 +749,7 @@ async function main(): Promise<void> {
     if (opts.large) {
       measurements.push(...(await memoryCase(env, opts, runtime, admin)));
     } else {
-      contenders.push(ours(env), rawSdk(env));
+      contenders.push(ours(env), rawSdk(env), fetchSharedKey(env));
       if (opts.peers === "all") {
         const loaded = await peers(env);
         contenders.push(...loaded.contenders);
@@ -794,8 +771,10 @@ async function main(): Promise<void> {
   const verdictList = verdicts(opts, measurements);
   console.log(`\nResults (${runtime.name} ${runtime.version}, ${mode}, medians):\n`);
   console.log(report(measurements));
-  const notes = new Map<string, string[]>();
-  for (const x of measurements) if (x.notes && x.notes.length > 0) notes.set(x.impl, x.notes);
+  const notes = new Map<string, Set<string>>();
+  for (const x of measurements) {
+    for (const n of x.notes ?? []) notes.set(x.impl, (notes.get(x.impl) ?? new Set()).add(n));
+  }
   if (notes.size > 0 || unavailable.length > 0) console.log("\nNotes:");
   for (const [impl, list] of notes) for (const n of list) console.log(`  ${impl}: ${n}`);
   for (const u of unavailable) {
@@ -814,6 +793,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     durationSeconds: seconds,
     versions: packageVersions(),
+    azuriteRuntime: { node: serverNode.version, how: serverNode.how },
     machine: {
       ...m,
       loadAverageBefore: loadBefore,
