@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { MemoryBackend, Registry } from "../../mod.ts";
 import { localBackendType } from "../../local.ts";
+import { azureBackendType } from "../../azure.ts";
 import type { Backend } from "../../mod.ts";
 import { type CliOutput, runCli, type StoreSource } from "../../src/cli/commands.ts";
 import { patternBytes } from "../../src/conformance/_helpers.ts";
@@ -97,6 +98,8 @@ export async function cli(argv: string[], options: RunOptions = {}): Promise<Res
     isTTY: options.isTTY ?? false,
     signal: options.signal,
     stores: options.stores,
+    // As the `remote-store` program passes them (cli.ts main()).
+    backendTypes: [localBackendType, azureBackendType],
   });
   return { code, stdout: out.text(), stderr: err.text(), out, err };
 }
