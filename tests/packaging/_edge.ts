@@ -69,9 +69,7 @@ function workerdConfig(
   bindings: Record<string, string>,
 ): string {
   const text = Object.entries(bindings)
-    .map(([name, value]) =>
-      `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`
-    )
+    .map(([name, value]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`)
     .join(", ");
   return `using Workerd = import "/workerd/workerd.capnp";
 

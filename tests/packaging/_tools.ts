@@ -1,6 +1,6 @@
 /**
  * Test harness: the pinned packaging tools (esbuild, workerd, Vercel's
- * edge-runtime) from `tests/packaging/package.json` and its lockfile,
+ * edge-runtime) from `tests/packaging/tools/package.json` and its lockfile,
  * installed with `npm ci` into `.cache/packaging/<lockfile hash>/` (gitignored)
  * on first use and reused while the lockfile is unchanged. They are not in
  * `deno.json`, so `deno task demo` never installs them.
@@ -29,7 +29,7 @@ export const repoRoot: string = fileURLToPath(
   new URL("../../", import.meta.url),
 );
 
-const fixture = fileURLToPath(new URL("./", import.meta.url));
+const fixture = fileURLToPath(new URL("./tools/", import.meta.url));
 const cacheRoot = join(repoRoot, ".cache", "packaging");
 
 /** The subset of esbuild's API the harness uses. */
@@ -87,9 +87,7 @@ export function run(
       if (error) {
         reject(
           new Error(
-            `"${command} ${
-              args.join(" ")
-            }" failed: ${error.message}\n${stdout}\n${stderr}`,
+            `"${command} ${args.join(" ")}" failed: ${error.message}\n${stdout}\n${stderr}`,
           ),
         );
       } else resolve({ stdout, stderr });

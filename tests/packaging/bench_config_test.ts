@@ -17,9 +17,7 @@ const root = read("deno.json");
 const bench = read("bench/deno.json");
 
 test("bench/deno.json maps shared packages as deno.json does, and only bench needs the rest", () => {
-  const benchOnly = Object.keys(bench.imports).filter((name) =>
-    !(name in root.imports)
-  );
+  const benchOnly = Object.keys(bench.imports).filter((name) => !(name in root.imports));
   assert.ok(benchOnly.includes("unstorage"), "the peers are bench-only");
   for (const [name, target] of Object.entries(bench.imports)) {
     if (name in root.imports) assert.equal(target, root.imports[name], name);

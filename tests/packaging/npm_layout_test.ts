@@ -10,11 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ContainerClient } from "@azure/storage-blob";
-import {
-  type Azurite,
-  randomContainerName,
-  startAzurite,
-} from "../_azurite.ts";
+import { type Azurite, randomContainerName, startAzurite } from "../_azurite.ts";
 import { installNpmLayout, type NpmManifest } from "./_npm_layout.ts";
 import { packagingTools, run } from "./_tools.ts";
 

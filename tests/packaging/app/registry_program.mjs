@@ -46,7 +46,5 @@ try {
 } finally {
   await registry.close();
 }
-const runtime = globalThis.Bun
-  ? `bun ${globalThis.Bun.version}`
-  : `node ${process.version}`;
+const runtime = globalThis.Bun ? `bun ${globalThis.Bun.version}` : `node ${process.version}`;
 console.log(JSON.stringify({ runtime, results }));
