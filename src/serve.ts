@@ -196,8 +196,11 @@ function errorResponse(error: RemoteStoreError, head: boolean): Response {
   if (error instanceof PermissionDeniedError) return textResponse(403, "Forbidden", head);
   // A file that kept changing under every attempt is a passing condition, like a busy backend.
   const busy = error instanceof BackendUnavailableError || error instanceof PreconditionFailedError;
-  const status = busy ? 503 : 500;
-  return textResponse(status, `${error.reason} (${error.code})`, head);
+  // Only the error's code: a reason may quote a native failure (the Store names
+  // the cause of an unexpected one), which must not reach the client.
+  return busy
+    ? textResponse(503, `Service Unavailable (${error.code})`, head)
+    : textResponse(500, `Internal Server Error (${error.code})`, head);
 }
 
 /**
@@ -323,7 +326,8 @@ function exactLength(
  *   path is `404`; `PermissionDeniedError` is `403`;
  *   `BackendUnavailableError` (or a file that changed under every attempt)
  *   is `503`; any other store error is `500`. The
- *   short text body names the error's reason and code, never its native cause.
+ *   short text body names the status and the error's code, never its
+ *   reason or its native cause.
  * - Aborting `request.signal` (the client went away) cancels the backend read.
  *
  * - Every response has `X-Content-Type-Options: nosniff`. Script-capable
