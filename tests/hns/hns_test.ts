@@ -14,6 +14,7 @@ import { randomContainerName, startAzurite } from "../_azurite.ts";
 import { hashStream, patternBytes, sha256 } from "../azure/_setup.ts";
 import { FAST_RETRY, setupHns } from "./_setup.ts";
 import { setupFaultEnv } from "../reliability/_env.ts";
+import { tempKeyFor } from "../../src/backends/azure/_hns.ts";
 
 const env = await setupHns();
 const backend = env.backend();
@@ -269,6 +270,18 @@ describe("azure on ADLS Gen2 (DFS emulator): HNS-only behaviour", () => {
     await store.deleteFolder("tmpd");
     await store.deleteFolder("tmpl", { recursive: true });
     assert.deepEqual(await rawNames("tmpl"), []);
+  });
+
+  test("a temporary file left by a crashed writeAtomic is not listed, but the folder is not empty", async () => {
+    const orphan = tempKeyFor("crash/f.txt", "0123456789abcdef");
+    await backend.write(orphan, new Blob(["partial"]).stream(), {
+      overwrite: false,
+      atomic: false,
+    });
+    assert.deepEqual(await Array.fromAsync(store.listFiles("crash"), (f) => f.name), []);
+    await assert.rejects(store.deleteFolder("crash"), DirectoryNotEmptyError);
+    await store.deleteFolder("crash", { recursive: true });
+    assert.deepEqual(await rawNames("crash"), []);
   });
 
   test("writeAtomic's own temporary file is never listed, even while it waits for the rename", async () => {

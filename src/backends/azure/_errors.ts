@@ -297,6 +297,32 @@ function invalidValue(
   return new type(`${reason}${where} (backend "${BACKEND}")`, { cause: context.cause });
 }
 
+/**
+ * The `InvalidPathError` of a write (or copy or move destination) that would
+ * make a path both a file and a folder, with the messages of every backend.
+ *
+ * @param kind `"parentIsFile"`: a parent of `key` is a file; `"isFolder"`: `key` is a folder.
+ * @param operation What could not be done, for example `"write the file"`.
+ * @param key The destination key.
+ * @param cause The native error, when the service refused.
+ * @returns The error.
+ */
+export function pathConflict(
+  kind: "parentIsFile" | "isFolder",
+  operation: string,
+  key: string,
+  cause?: unknown,
+): InvalidPathError {
+  const why = kind === "parentIsFile"
+    ? "a parent of the path is a file, not a folder"
+    : "the path is a folder, not a file";
+  return new InvalidPathError(`Cannot ${operation} because ${why}`, {
+    path: key,
+    backend: BACKEND,
+    cause,
+  });
+}
+
 /** A `NotFoundError` or `InvalidPathError` for a key with no blob. */
 export function missingFile(key: string, isFolder: boolean, cause?: unknown): RemoteStoreError {
   const context = { path: key, backend: BACKEND, cause };

@@ -72,6 +72,17 @@ export interface AzureBackendOptions {
    * 30000; 0 waits forever).
    */
   readIdleTimeoutMs?: number;
+  /**
+   * Flat namespace only: refuse a write, copy or move whose destination is
+   * below a file or is a folder, so that a path is a file or a folder, never
+   * both, as on every backend (default `true`). The check costs one HEAD
+   * request per parent folder and a one-result listing before each write,
+   * and is a check before the write, not atomic with it: a concurrent writer
+   * can still create the other kind in between. `false` skips it (Azure then
+   * allows `a` and `a/b` side by side). On ADLS Gen2 the service enforces
+   * the rule and this option has no effect.
+   */
+  strictPaths?: boolean;
 }
 
 const MAX_BLOCK_SIZE = 4000 * 1024 * 1024;
@@ -98,6 +109,7 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
     "concurrency",
     "retry",
     "readIdleTimeoutMs",
+    "strictPaths",
   ]);
   const container = reader.string("container");
   if (container === undefined) throw reader.error("container", "is required");
@@ -182,6 +194,8 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
   if (blockSize !== undefined) out.blockSize = blockSize;
   const concurrency = reader.positiveInteger("concurrency", 64);
   if (concurrency !== undefined) out.concurrency = concurrency;
+  const strictPaths = reader.boolean("strictPaths");
+  if (strictPaths !== undefined) out.strictPaths = strictPaths;
   const readIdleTimeoutMs = reader.nonNegativeInteger("readIdleTimeoutMs");
   if (readIdleTimeoutMs !== undefined) out.readIdleTimeoutMs = readIdleTimeoutMs;
   const retry = reader.record("retry");

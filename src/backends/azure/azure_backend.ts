@@ -28,6 +28,7 @@ import type {
 } from "../../backend.ts";
 import { ALL_CAPABILITIES, Capabilities } from "../../capabilities.ts";
 import {
+  AlreadyExistsError,
   BackendUnavailableError,
   CapabilityNotSupportedError,
   InvalidPathError,
@@ -44,8 +45,10 @@ import {
   type ErrorScope,
   mapAzureError,
   missingFile,
+  pathConflict,
   statusOf,
 } from "./_errors.ts";
+import { runPool } from "./_pool.ts";
 import { quoteEtag } from "./_etag.ts";
 import { FlatNamespace } from "./_flat.ts";
 import { HnsNamespace, isFolderMetadata, tempKeyFor } from "./_hns.ts";
@@ -66,6 +69,8 @@ export type { AzureBackendOptions, AzureRetryOptions, TokenCredentialLike } from
 
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 const DEFAULT_CONCURRENCY = 4;
+/** The operation named in the errors of `write` and `writeBytes`. */
+const WRITE = "write the file";
 /** A download that receives nothing this long (while bytes are wanted) is resumed. */
 const DEFAULT_READ_IDLE_TIMEOUT_MS = 30_000;
 const PAGE_SIZE = 5000;
@@ -217,6 +222,7 @@ export class AzureBackend implements Backend {
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
   readonly #readIdleTimeoutMs: number;
+  readonly #strictPaths: boolean;
   readonly #context: AzureContext;
   readonly #flat: FlatNamespace;
   #hnsImpl: HnsNamespace | undefined;
@@ -249,6 +255,7 @@ export class AzureBackend implements Backend {
     this.#retryDelayMs = parsed.retry?.retryDelayMs ?? RETRY_DEFAULTS.retryDelayMs;
     this.#maxRetryDelayMs = parsed.retry?.maxRetryDelayMs ?? RETRY_DEFAULTS.maxRetryDelayMs;
     this.#readIdleTimeoutMs = parsed.readIdleTimeoutMs ?? DEFAULT_READ_IDLE_TIMEOUT_MS;
+    this.#strictPaths = parsed.strictPaths ?? true;
     const clients = this.#clients;
     this.#context = {
       get container() {
@@ -468,6 +475,7 @@ export class AzureBackend implements Backend {
     try {
       checkWriteValues(options);
       namespace = await this.#resolveNamespace(signal, key);
+      await this.#checkDestination(key, WRITE, namespace, signal);
     } catch (error) {
       await body.cancel(error).catch(() => {});
       throw error;
@@ -478,7 +486,8 @@ export class AzureBackend implements Backend {
     try {
       return await uploadStream(this.#blob(key), body, this.#uploadOptions(key, options));
     } catch (error) {
-      throw this.#map(error, { key, signal, createOnly: !options.overwrite });
+      const createOnly = !options.overwrite;
+      throw await this.#destinationError(error, key, WRITE, namespace, signal, createOnly);
     }
   }
 
@@ -512,10 +521,87 @@ export class AzureBackend implements Backend {
     ) {
       return await this.write(key, bytesStream(bytes), options);
     }
+    await this.#checkDestination(key, WRITE, namespace, signal);
     try {
       return await putBlob(this.#blob(key), bytes, upload);
     } catch (error) {
-      throw this.#map(error, { key, signal, createOnly: !options.overwrite });
+      const createOnly = !options.overwrite;
+      throw await this.#destinationError(error, key, WRITE, namespace, signal, createOnly);
+    }
+  }
+
+  /**
+   * Flat namespace with `strictPaths`: refuses a file at `key` when a parent
+   * of `key` is a file or `key` is a folder, before anything is written (one
+   * HEAD per parent and a one-result listing, in parallel). A check before
+   * the write, not atomic with it. On HNS the service refuses such writes.
+   */
+  async #checkDestination(
+    key: string,
+    operation: string,
+    namespace: Namespace,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (namespace.kind !== "flat" || !this.#strictPaths) return;
+    const conflict = await this.#pathConflict(key, operation, namespace, signal);
+    if (conflict !== undefined) throw conflict;
+  }
+
+  /**
+   * The error for a failed write, copy or move to `key`. On HNS a refusal
+   * (a path conflict, or "exists" where a directory is) is reported with the
+   * file-or-folder messages every backend uses, after one look at the path.
+   */
+  async #destinationError(
+    error: unknown,
+    key: string,
+    operation: string,
+    namespace: Namespace,
+    signal: AbortSignal | undefined,
+    createOnly: boolean,
+  ): Promise<unknown> {
+    const mapped = this.#map(error, { key, signal, createOnly });
+    if (namespace.kind !== "hns" || signal?.aborted) return mapped;
+    if (!(mapped instanceof InvalidPathError || mapped instanceof AlreadyExistsError)) {
+      return mapped;
+    }
+    const conflict = await this.#pathConflict(key, operation, namespace, signal, mapped)
+      .catch(() => undefined);
+    return conflict ?? mapped;
+  }
+
+  /**
+   * Whether a file at `key` would make a path both a file and a folder: the
+   * `InvalidPathError` saying so, or `undefined`.
+   */
+  async #pathConflict(
+    key: string,
+    operation: string,
+    namespace: Namespace,
+    signal: AbortSignal | undefined,
+    cause?: unknown,
+  ): Promise<InvalidPathError | undefined> {
+    const segments = key.split("/");
+    const parents = segments.slice(1).map((_, i) => segments.slice(0, i + 1).join("/"));
+    let parentIsFile = false;
+    let isFolder = false;
+    await runPool([key, ...parents], DELETE_CONCURRENCY, signal, async (path) => {
+      if (path === key) isFolder = await namespace.isFolder(key, signal);
+      else if (await this.#isFile(path, namespace, signal)) parentIsFile = true;
+    });
+    if (parentIsFile) return pathConflict("parentIsFile", operation, key, cause);
+    if (isFolder) return pathConflict("isFolder", operation, key, cause);
+    return undefined;
+  }
+
+  /** Whether a file (not an HNS directory) is at `key`: one HEAD. */
+  async #isFile(key: string, namespace: Namespace, signal: AbortSignal | undefined) {
+    try {
+      const properties = await this.#blob(key).getProperties({ abortSignal: signal });
+      return !(namespace.kind === "hns" && isFolderMetadata(properties.metadata));
+    } catch (error) {
+      if (statusOf(error) === 404 && errorCodeOf(error) !== "ContainerNotFound") return false;
+      throw this.#map(error, { key, signal });
     }
   }
 
@@ -562,7 +648,7 @@ export class AzureBackend implements Backend {
       });
     } catch (error) {
       await discard();
-      throw this.#map(error, { key, signal });
+      throw await this.#destinationError(error, key, WRITE, hns, signal, false);
     }
     try {
       await hns.rename(temp, key, {
@@ -571,7 +657,7 @@ export class AzureBackend implements Backend {
       }, signal);
     } catch (error) {
       await discard();
-      throw error;
+      throw await this.#destinationError(error, key, WRITE, hns, signal, !options.overwrite);
     }
     return result;
   }
@@ -702,6 +788,7 @@ export class AzureBackend implements Backend {
     namespace: Namespace,
     signal: AbortSignal | undefined,
     onProgress: ((loaded: number, total?: number) => void) | undefined,
+    operation: string,
   ): Promise<string | undefined> {
     const source = this.#blob(src);
     let etag: string | undefined;
@@ -710,6 +797,7 @@ export class AzureBackend implements Backend {
     } catch (error) {
       throw await this.#fileError(error, src, namespace, signal);
     }
+    await this.#checkDestination(dst, operation, namespace, signal);
     try {
       const poller = await this.#blob(dst).beginCopyFromURL(source.url, {
         abortSignal: signal,
@@ -740,7 +828,7 @@ export class AzureBackend implements Backend {
           cause: (this.#map(error, { key: src }), error),
         });
       }
-      throw this.#map(error, { key: dst, signal, createOnly: !overwrite });
+      throw await this.#destinationError(error, dst, operation, namespace, signal, !overwrite);
     }
   }
 
@@ -757,7 +845,15 @@ export class AzureBackend implements Backend {
    */
   async copy(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
     const namespace = await this.#resolveNamespace(options.signal, src, dst);
-    await this.#copy(src, dst, options.overwrite, namespace, options.signal, options.onProgress);
+    await this.#copy(
+      src,
+      dst,
+      options.overwrite,
+      namespace,
+      options.signal,
+      options.onProgress,
+      "copy the file",
+    );
   }
 
   /**
@@ -774,13 +870,18 @@ export class AzureBackend implements Backend {
   async move(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
     const { signal, overwrite } = options;
     const namespace = await this.#resolveNamespace(signal, src, dst);
-    await namespace.move(
-      src,
-      dst,
-      overwrite,
-      signal,
-      () => this.#copy(src, dst, overwrite, namespace, signal, options.onProgress),
-    );
+    const operation = "move the file";
+    try {
+      await namespace.move(
+        src,
+        dst,
+        overwrite,
+        signal,
+        () => this.#copy(src, dst, overwrite, namespace, signal, options.onProgress, operation),
+      );
+    } catch (error) {
+      throw await this.#destinationError(error, dst, operation, namespace, signal, !overwrite);
+    }
   }
 
   // ---- native ---------------------------------------------------------------
