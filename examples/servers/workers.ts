@@ -1,9 +1,10 @@
 /**
  * Serving a store from a Cloudflare Worker (or any runtime that takes an ES
  * module with a default `{ fetch }` export: workerd, wrangler). The core
- * entrypoint is edge-safe, so the bundle holds no `node:` module. Bundle and
- * run it with wrangler (`wrangler dev examples/servers/workers.ts`); the
- * repository's tests run it in workerd (tests/packaging/edge_test.ts).
+ * entrypoint is edge-safe, so the bundle holds no `node:` module. The
+ * repository's tests bundle it with esbuild (conditions `workerd`, `worker`,
+ * `browser`, as wrangler resolves) and run it in workerd
+ * (tests/packaging/edge_test.ts).
  *
  * It serves a memory store with one sample file; a Worker has no I/O at
  * start-up, so the file is written on the first request.
