@@ -53,7 +53,8 @@ export const COMMAND_HELP: Record<string, string> = {
 
 Lists the files and folders directly in a folder, one store path per line
 (folders end with "/"). A file path lists that one file. With no argument,
-lists the configured store names.
+lists the configured store names. Control characters in names are printed
+escaped (\\n, \\x1B, \\u{202E}; a backslash as \\\\).
 
 Options:
   -r, --recursive   list every file below the folder (files only)
@@ -81,7 +82,8 @@ Options:
 Moves a file. Within one store: Store.move (an atomic rename on local disk
 and ADLS Gen2). Across stores: a streamed copy, then the source is deleted.
 A destination that ends with "/" or is an existing folder receives the
-source's file name.
+source's file name. Moving a file onto itself (two store names that reach
+the same file) does nothing.
 
 Options:
       --overwrite   replace an existing destination (default: fail with exit code 4)
