@@ -23,6 +23,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { describe, test } from "node:test";
 
 /** The repository root (absolute path, with a trailing separator). */
 export const repoRoot: string = fileURLToPath(
@@ -148,4 +149,18 @@ async function install(): Promise<PackagingTools> {
     workerdCompatibilityDate: workerd.compatibilityDate,
     edgeRuntime: join(dir, "node_modules", "edge-runtime"),
   };
+}
+
+/**
+ * A suite that runs only in the Deno run of the tests, because it starts
+ * other runtimes itself (once is enough). On Bun and Node it is one test
+ * reported as skipped, with the reason.
+ *
+ * @param name The suite's name.
+ * @param what The runtimes the suite starts, for the skip reason.
+ * @param body The suite.
+ */
+export function describeOnDeno(name: string, what: string, body: () => void): void {
+  if ((globalThis as { Deno?: unknown }).Deno) describe(name, body);
+  else test(name, { skip: `runs once, from the Deno run (it starts ${what} itself)` }, () => {});
 }

@@ -2,7 +2,7 @@
 // with esbuild from the JSR npm layout and run inside workerd and inside
 // Vercel's edge-runtime: a real HTTP request on loopback answered with a
 // streamed, ranged body.
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,12 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EdgeApp, type EdgeRuntimeName, startEdgeApp } from "./_edge.ts";
 import { installNpmLayout } from "./_npm_layout.ts";
-import { packagingTools } from "./_tools.ts";
-
-// This file starts workerd and edge-runtime itself, so it runs once, from the Deno run.
-const skip = (globalThis as { Deno?: unknown }).Deno
-  ? false
-  : "runs once, from the Deno run (it starts workerd and edge-runtime itself)";
+import { describeOnDeno, packagingTools } from "./_tools.ts";
 
 /** The app's `big file.bin` (see app/edge_app.mjs): byte i is (i * 31 + 7) mod 256. */
 const big = new Uint8Array(1024 * 1024 + 7).map((_, i) => (i * 31 + 7) & 255);
@@ -23,7 +18,7 @@ const big = new Uint8Array(1024 * 1024 + 7).map((_, i) => (i * 31 + 7) & 255);
 const app = fileURLToPath(new URL("./app/edge_app.mjs", import.meta.url));
 
 for (const runtime of ["workerd", "edge-runtime"] as EdgeRuntimeName[]) {
-  describe(`a bundled Registry app in ${runtime}`, { skip }, () => {
+  describeOnDeno(`a bundled Registry app in ${runtime}`, runtime, () => {
     let temp: string;
     let server: EdgeApp | undefined;
 
@@ -78,7 +73,7 @@ for (const runtime of ["workerd", "edge-runtime"] as EdgeRuntimeName[]) {
   });
 }
 
-describe("examples/servers/workers.ts in workerd", { skip }, () => {
+describeOnDeno("examples/servers/workers.ts in workerd", "workerd", () => {
   let temp: string;
   let server: EdgeApp | undefined;
 

@@ -3,7 +3,7 @@
 // application's node_modules, and a program (tests/packaging/app/
 // registry_program.mjs) that uses a Registry with the memory, local and Azure
 // (Azurite) backend types, run on Node 24 and on Bun.
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,12 +12,7 @@ import { fileURLToPath } from "node:url";
 import { ContainerClient } from "@azure/storage-blob";
 import { type Azurite, randomContainerName, startAzurite } from "../_azurite.ts";
 import { installNpmLayout, type NpmManifest } from "./_npm_layout.ts";
-import { packagingTools, run } from "./_tools.ts";
-
-// This file starts Node 24 and Bun itself, so it runs once, from the Deno run.
-const skip = (globalThis as { Deno?: unknown }).Deno
-  ? false
-  : "runs once, from the Deno run (it starts Node 24 and Bun itself)";
+import { describeOnDeno, packagingTools, run } from "./_tools.ts";
 
 interface ProgramOutput {
   runtime: string;
@@ -30,7 +25,7 @@ interface ProgramOutput {
   }>;
 }
 
-describe("the JSR npm layout on Node 24 and Bun", { skip }, () => {
+describeOnDeno("the JSR npm layout on Node 24 and Bun", "Node 24 and Bun", () => {
   let temp: string;
   let app: string;
   let manifest: NpmManifest;
