@@ -106,7 +106,7 @@ export function mapFsError(error: unknown, key: string, operation: string): Remo
       );
     case "ENAMETOOLONG":
       return new InvalidPathError(
-        `${cannot} because a name in the path is too long for the file system`,
+        `${cannot} because the path or a name in it is too long for the file system`,
         context,
       );
     case "EMFILE":

@@ -1,17 +1,21 @@
 /**
- * Listing local folders: one folder at a time, reached from the root through
- * opened folders, names sorted so that keys come out in lexicographic order.
- * Private module.
+ * Listing local folders: depth-first, each folder opened inside the one
+ * above it (never by a path the kernel resolves again), names sorted so
+ * that keys come out in lexicographic order. Private module.
  *
  * @module
  */
 
 import * as fs from "node:fs/promises";
-import type { BigIntStats } from "node:fs";
+import type { BigIntStats, Dirent } from "node:fs";
 import type { BackendEntry } from "../../backend.ts";
 import { hasCode } from "./_errors.ts";
 import { Dir, isAddressable, lstatOrNothing, resolve, type Root } from "./_paths.ts";
 import { fileInfo } from "./_version.ts";
+
+/** Folders of the current descent held open at most; the ones above are opened again when needed. */
+const MAX_HELD = 64;
+const operation = "list the folder";
 
 /** A directory entry collected for sorting before it is yielded. */
 interface ListedEntry {
@@ -22,62 +26,86 @@ interface ListedEntry {
   stats: BigIntStats;
   /** For a folder: its real location, as names from the root. */
   folder?: string[];
+  /** Whether the folder was reached through a symbolic link (opened from the root). */
+  linked?: boolean;
+}
+
+/** One folder of the descent. */
+interface Frame {
+  /** The folder, while held open. */
+  dir: Dir | undefined;
+  location: string[];
+  key: string;
+  /** `dev:ino`, for cycle detection. */
+  id: string;
+  entries: ListedEntry[];
+  next: number;
 }
 
 /** What a listing needs from the backend. */
 export interface ListContext {
-  /** Opens the root for one folder read (`undefined`: the root does not exist). */
+  /** Opens the root for the listing (`undefined`: the root does not exist). */
   openRoot(): Promise<Root | undefined>;
   /** Throws once the backend is closed or the listing aborted. */
   alive(): void;
 }
 
-/**
- * The addressable entries of one folder, given by its real location from the
- * root: files and folders, symbolic links followed while they stay inside the
- * root; temp files, special files, unaddressable names and links leading
- * outside are skipped. A folder that vanished reads as empty.
- */
-async function readFolder(
-  root: Root,
-  location: string[],
-  key: string,
-  operation: string,
-): Promise<{ entries: ListedEntry[]; id?: string }> {
-  const here = await resolve(root, location, { follow: false, key, operation });
-  let dir: Dir | undefined;
+/** Opens the folder at `location` (real names from the root), or `undefined` when it is not one. */
+async function openFolder(root: Root, location: string[], key: string): Promise<Dir | undefined> {
+  const at = await resolve(root, location, { follow: false, key, operation });
   try {
-    if (here.name === "") dir = root.dir;
-    else if (here.stats?.isDirectory()) dir = await Dir.open(here.dir.at(here.name), root.anchored);
-    else return { entries: [] };
-    const entries: ListedEntry[] = [];
-    for (const dirent of await fs.readdir(dir.path, { withFileTypes: true })) {
-      const name = dirent.name;
-      if (!isAddressable(name)) continue;
-      let stats = await lstatOrNothing(dir.at(name));
-      let folder = [...location, name];
-      if (stats?.isSymbolicLink()) {
-        try {
-          const target = await resolve(root, folder, { follow: true, key, operation });
-          await root.release(target.dir);
-          stats = target.stats;
-          folder = target.name === "" ? [] : [...target.trail, target.name];
-        } catch {
-          continue; // Leads outside, dangling below a missing folder, or a loop: skip.
-        }
-      }
-      if (stats?.isDirectory()) entries.push({ name, sortKey: `${name}/`, stats, folder });
-      else if (stats?.isFile()) entries.push({ name, sortKey: name, stats });
-    }
-    entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-    return { entries, id: here.stats && `${here.stats.dev}:${here.stats.ino}` };
+    if (at.name === "") return root.dir;
+    if (!at.stats?.isDirectory()) return undefined;
+    return await Dir.open(at.dir.at(at.name), root.anchored);
   } catch (error) {
-    if (hasCode(error, "ENOENT", "ENOTDIR", "ELOOP")) return { entries: [] }; // Changed meanwhile.
+    if (hasCode(error, "ENOENT", "ENOTDIR", "ELOOP", "EMLINK")) return undefined;
     throw error;
   } finally {
-    if (dir !== undefined && dir !== root.dir) await dir.close();
-    await root.release(here.dir);
+    await root.release(at.dir);
   }
+}
+
+/**
+ * Reads the open folder `dir`: files and folders, symbolic links followed
+ * while they stay inside the root; temp files, special files, unaddressable
+ * names and links leading outside are skipped.
+ */
+async function readFrame(
+  root: Root,
+  dir: Dir,
+  location: string[],
+  key: string,
+): Promise<Frame> {
+  const own = await fs.stat(dir.path, { bigint: true });
+  const entries: ListedEntry[] = [];
+  let dirents: Dirent[] = [];
+  try {
+    dirents = await fs.readdir(dir.path, { withFileTypes: true });
+  } catch (error) {
+    if (!hasCode(error, "ENOENT", "ENOTDIR")) throw error; // Vanished meanwhile: empty.
+  }
+  for (const dirent of dirents) {
+    const name = dirent.name;
+    if (!isAddressable(name)) continue;
+    let stats = await lstatOrNothing(dir.at(name));
+    let folder = [...location, name];
+    let linked = false;
+    if (stats?.isSymbolicLink()) {
+      try {
+        const target = await resolve(root, folder, { follow: true, key, operation });
+        await root.release(target.dir);
+        stats = target.stats;
+        folder = target.name === "" ? [] : [...target.trail, target.name];
+        linked = true;
+      } catch {
+        continue; // Leads outside, dangling below a missing folder, or a loop: skip.
+      }
+    }
+    if (stats?.isDirectory()) entries.push({ name, sortKey: `${name}/`, stats, folder, linked });
+    else if (stats?.isFile()) entries.push({ name, sortKey: name, stats });
+  }
+  entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+  return { dir, location, key, id: `${own.dev}:${own.ino}`, entries, next: 0 };
 }
 
 /**
@@ -89,35 +117,74 @@ async function readFolder(
  * @param location The folder's real location from the root.
  * @param key The folder's key (the prefix of every yielded key).
  * @param recursive Descend into folders.
- * @param ancestors `dev:ino` of the folders above (cycle detection).
  */
 export async function* listFolder(
   context: ListContext,
   location: string[],
   key: string,
   recursive: boolean,
-  ancestors: string[] = [],
 ): AsyncGenerator<BackendEntry> {
-  const operation = "list the folder";
   const root = await context.openRoot();
   if (root === undefined) return;
-  let folder: Awaited<ReturnType<typeof readFolder>>;
-  try {
-    folder = await readFolder(root, location, key, operation);
-  } finally {
-    await root.close();
-  }
-  const { entries, id } = folder;
-  const trail = id === undefined || !recursive ? ancestors : [...ancestors, id];
-  for (const entry of entries) {
-    context.alive();
-    const childKey = key === "" ? entry.name : `${key}/${entry.name}`;
-    if (entry.folder === undefined) {
-      yield { kind: "file", info: fileInfo(childKey, entry.stats) };
-    } else if (!recursive) {
-      yield { kind: "folder", key: childKey };
-    } else if (!trail.includes(`${entry.stats.dev}:${entry.stats.ino}`)) {
-      yield* listFolder(context, entry.folder, childKey, true, trail);
+  const frames: Frame[] = [];
+  let held = 0;
+  const push = async (dir: Dir, where: string[], frameKey: string) => {
+    try {
+      frames.push(await readFrame(root, dir, where, frameKey));
+    } catch (error) {
+      await root.release(dir);
+      throw error;
     }
+    if (++held <= MAX_HELD) return;
+    const oldest = frames.find((f) => f.dir !== undefined)!;
+    await root.release(oldest.dir!);
+    oldest.dir = undefined;
+    held--;
+  };
+  try {
+    const top = await openFolder(root, location, key);
+    if (top === undefined) return;
+    await push(top, location, key);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      if (frame.next >= frame.entries.length) {
+        if (frame.dir !== undefined) {
+          await root.release(frame.dir);
+          held--;
+        }
+        frames.pop();
+        continue;
+      }
+      const entry = frame.entries[frame.next++]!;
+      context.alive();
+      const childKey = frame.key === "" ? entry.name : `${frame.key}/${entry.name}`;
+      if (entry.folder === undefined) {
+        yield { kind: "file", info: fileInfo(childKey, entry.stats) };
+        continue;
+      }
+      if (!recursive) {
+        yield { kind: "folder", key: childKey };
+        continue;
+      }
+      if (frames.some((f) => f.id === `${entry.stats.dev}:${entry.stats.ino}`)) continue; // A cycle.
+      let child: Dir | undefined;
+      if (entry.linked) {
+        child = await openFolder(root, entry.folder, childKey);
+      } else {
+        if (frame.dir === undefined) {
+          frame.dir = await openFolder(root, frame.location, frame.key);
+          if (frame.dir === undefined) continue;
+          held++;
+        }
+        child = await Dir.open(frame.dir.at(entry.name), root.anchored).catch((error) => {
+          if (hasCode(error, "ENOENT", "ENOTDIR", "ELOOP", "EMLINK")) return undefined;
+          throw error;
+        });
+      }
+      if (child !== undefined) await push(child, entry.folder, childKey);
+    }
+  } finally {
+    for (const frame of frames) if (frame.dir !== undefined) await root.release(frame.dir);
+    await root.close();
   }
 }

@@ -25,6 +25,7 @@ import process from "node:process";
 import { normalizePath } from "../../paths.ts";
 import { InvalidPathError, PermissionDeniedError } from "../../errors.ts";
 import { BACKEND, hasCode } from "./_errors.ts";
+import { localFs } from "./_fs.ts";
 
 /** Name prefix of the temporary files writes stream into; never listed. */
 export const TEMP_PREFIX = ".~tmp.";
@@ -55,6 +56,7 @@ let anchoring: Promise<boolean> | undefined;
  * once: the path must reach the very folder the descriptor holds).
  */
 function canAnchor(): Promise<boolean> {
+  if (localFs.anchored === false) return Promise.resolve(false);
   return anchoring ??= (async () => {
     if (process.platform !== "linux") return false;
     let handle: FileHandle | undefined;

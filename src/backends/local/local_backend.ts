@@ -11,6 +11,7 @@
 import * as fs from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import * as path from "node:path";
+import { Buffer } from "node:buffer";
 import type {
   Backend,
   BackendDeleteFolderOptions,
@@ -50,6 +51,8 @@ import { fileInfo } from "./_version.ts";
 
 /** Everything but `metadata`: a plain file system has no place for user metadata. */
 const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("metadata", "signed_url");
+/** Bytes in the longest native path (Linux `PATH_MAX`, counting the terminating NUL). */
+const PATH_MAX = 4096;
 /** Times a read resolves again when its file is swapped for a link between check and open. */
 const OPEN_ATTEMPTS = 8;
 
@@ -162,6 +165,11 @@ export class LocalBackend implements Backend {
           { path: key, backend: BACKEND },
         );
       }
+    }
+    // Folders are walked one at a time, so the OS would not stop a path longer
+    // than Linux's PATH_MAX: refuse it, as for paths other programs cannot use.
+    if (Buffer.byteLength(path.join(this.#root, key)) >= PATH_MAX) {
+      throw fsError("ENAMETOOLONG", "The path is longer than the file system allows");
     }
     return names;
   }
