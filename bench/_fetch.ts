@@ -1,37 +1,26 @@
 /**
  * The "plain fetch with Shared Key" contender: the runtime's own `fetch`,
  * requests signed by `src/backends/azure/_shared_key.ts` (Web Crypto), XML
- * parsed with fast-xml-parser, and nothing else: no retries, no resume, no
+ * read and written by `src/backends/azure/_xml.ts` (fast-xml-parser), and
+ * nothing else: no retries, no resume, no
  * error mapping. It is the practical ceiling for a fetch-based transport on
  * each runtime, measured beside the raw SDK and the peers.
  *
  * @module
  */
 
-import { XMLParser } from "fast-xml-parser";
 import { SharedKeySigner } from "../src/backends/azure/_shared_key.ts";
+import { blockListXml, type ListedBlob, parseBlobList } from "../src/backends/azure/_xml.ts";
 import type { BenchEnv, StreamContender } from "./_impls.ts";
 import { generatedWebStream, MiB } from "./_lib.ts";
 
 /** The service version the requests ask for (Azurite runs with --skipApiVersionCheck). */
 const VERSION = "2025-01-05";
 
-/** One listed blob, as a backend would need it. */
-export interface ListedBlob {
-  name: string;
-  size: number;
-  etag: string;
-  lastModified: Date;
-}
-
 /** Blob requests over `fetch`, signed with the account key. */
 export class FetchBlobClient {
   readonly #env: BenchEnv;
   readonly #signer: SharedKeySigner;
-  readonly #xml = new XMLParser({
-    parseTagValue: false,
-    isArray: (name) => name === "Blob",
-  });
 
   constructor(env: BenchEnv) {
     this.#env = env;
@@ -130,15 +119,12 @@ export class FetchBlobClient {
     if (filled > 0 || ids.length === 0) stage(block.subarray(0, filled));
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
-    const list = `<?xml version="1.0" encoding="utf-8"?><BlockList>${
-      ids.map((id) => `<Latest>${id}</Latest>`).join("")
-    }</BlockList>`;
     const response = await this.send(
       "PUT",
       key,
       { comp: "blocklist" },
       { "content-type": "application/xml" },
-      new TextEncoder().encode(list),
+      new TextEncoder().encode(blockListXml(ids)),
     );
     await response.body?.cancel();
   }
@@ -154,17 +140,9 @@ export class FetchBlobClient {
         maxresults: "5000",
       };
       if (marker !== "") query.marker = marker;
-      const text = await (await this.send("GET", "", query)).text();
-      const result = this.#xml.parse(text).EnumerationResults;
-      for (const blob of result.Blobs?.Blob ?? []) {
-        yield {
-          name: blob.Name,
-          size: Number(blob.Properties["Content-Length"]),
-          etag: blob.Properties.Etag,
-          lastModified: new Date(blob.Properties["Last-Modified"]),
-        };
-      }
-      marker = result.NextMarker ?? "";
+      const page = parseBlobList(await (await this.send("GET", "", query)).text());
+      yield* page.blobs;
+      marker = page.nextMarker ?? "";
     } while (marker !== "");
   }
 }

@@ -1,0 +1,172 @@
+/**
+ * The Blob service's XML, read with fast-xml-parser (pure JavaScript, runs on
+ * every runtime) and written for the one document the backend sends (the
+ * block list). Private module.
+ *
+ * fast-xml-parser refuses or renames element names that are JavaScript
+ * property names (`constructor`, `__proto__`, `toString`, ...), and such
+ * names are valid metadata names, which List Blobs returns as elements. So
+ * every element name is read with a leading space, which no XML name can
+ * hold: a metadata name is data, never a property of the parser's objects.
+ *
+ * @module
+ */
+
+import { XMLParser } from "fast-xml-parser";
+
+/** Prefix of every element name in the parsed tree (see the module doc). */
+const P = " ";
+
+/** Paths of the elements that repeat, as the parser names them. */
+const REPEATED = new Set([
+  `${P}EnumerationResults.${P}Blobs.${P}Blob`,
+  `${P}EnumerationResults.${P}Blobs.${P}BlobPrefix`,
+]);
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  // Names may start or end with spaces.
+  trimValues: false,
+  // Numeric character references (`&#xD;`) as well as the five XML entities.
+  htmlEntities: true,
+  // The parser may pass a name through twice (self-closing elements): prefix once.
+  transformTagName: (name) => (name.startsWith(P) ? name : P + name),
+  isArray: (_name, jpath) => REPEATED.has(String(jpath)),
+});
+
+type Node = Record<string, unknown>;
+
+function isNode(value: unknown): value is Node {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function child(node: unknown, name: string): unknown {
+  return isNode(node) ? node[P + name] : undefined;
+}
+
+/** The text of an element: a string, or `#text` beside attributes; "" when empty. */
+function text(node: unknown): string {
+  if (typeof node === "string") return node;
+  const inner = isNode(node) ? node["#text"] : undefined;
+  return typeof inner === "string" ? inner : "";
+}
+
+/** A `<Name>`; `Encoded="true"` marks a percent-encoded name (characters XML cannot carry). */
+function nameOf(node: unknown): string {
+  const value = text(node);
+  return isNode(node) && node["@Encoded"] === "true" ? decodeURIComponent(value) : value;
+}
+
+function list(node: unknown): unknown[] {
+  return Array.isArray(node) ? node : [];
+}
+
+/** One blob of a List Blobs page. */
+export interface ListedBlob {
+  /** Full blob name. */
+  name: string;
+  /** `Content-Length`, bytes. */
+  contentLength: number;
+  /** `Etag` exactly as the service sent it. */
+  etag: string;
+  /** `Last-Modified`. */
+  lastModified: Date;
+  /** `Content-Type`, when set. */
+  contentType?: string;
+  /** `x-ms-meta-*` values by name (with `include=metadata`; otherwise empty). */
+  metadata: Record<string, string>;
+}
+
+/** One page of List Blobs. */
+export interface BlobListPage {
+  blobs: ListedBlob[];
+  /** `BlobPrefix` names (with a delimiter), e.g. `dir/`. */
+  prefixes: string[];
+  /** The marker of the next page; undefined on the last page. */
+  nextMarker?: string;
+}
+
+/**
+ * Reads one List Blobs response body.
+ *
+ * @param xml The response body.
+ * @returns The blobs, the prefixes and the next marker.
+ * @throws {Error} When the body is not an `EnumerationResults` document.
+ */
+export function parseBlobList(xml: string): BlobListPage {
+  const root = child(parser.parse(xml), "EnumerationResults");
+  if (!isNode(root)) {
+    throw new Error("The List Blobs response is not an EnumerationResults document");
+  }
+  const blobs = child(root, "Blobs");
+  const page: BlobListPage = {
+    blobs: list(child(blobs, "Blob")).map((blob) => {
+      const properties = child(blob, "Properties");
+      const property = (name: string) => text(child(properties, name));
+      const metadata = child(blob, "Metadata");
+      const entry: ListedBlob = {
+        name: nameOf(child(blob, "Name")),
+        contentLength: Number(property("Content-Length")),
+        etag: property("Etag"),
+        lastModified: new Date(property("Last-Modified")),
+        metadata: Object.fromEntries(
+          isNode(metadata)
+            ? Object.entries(metadata).filter(([k]) => k.startsWith(P)).map((
+              [k, v],
+            ) => [k.slice(P.length), text(v)])
+            : [],
+        ),
+      };
+      const contentType = property("Content-Type");
+      if (contentType !== "") entry.contentType = contentType;
+      return entry;
+    }),
+    prefixes: list(child(blobs, "BlobPrefix")).map((prefix) => nameOf(child(prefix, "Name"))),
+  };
+  const marker = text(child(root, "NextMarker"));
+  if (marker !== "") page.nextMarker = marker;
+  return page;
+}
+
+/**
+ * Reads the `<Error><Code/><Message/></Error>` body of a failed Blob request.
+ *
+ * @param xml The response body (may be empty or not XML at all).
+ * @returns The code and the message, each when present; never throws.
+ */
+export function parseStorageError(xml: string): { code?: string; message?: string } {
+  let error: unknown;
+  try {
+    error = child(parser.parse(xml), "Error");
+  } catch {
+    return {};
+  }
+  const out: { code?: string; message?: string } = {};
+  const code = text(child(error, "Code"));
+  const message = text(child(error, "Message"));
+  if (code !== "") out.code = code;
+  if (message !== "") out.message = message;
+  return out;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * The Put Block List body committing `blockIds` in order (each the latest
+ * version of that block).
+ *
+ * @param blockIds Base64 block ids, as staged with Put Block.
+ * @returns The XML document.
+ * @throws {TypeError} When an id is not base64 (so it could not be staged either).
+ */
+export function blockListXml(blockIds: readonly string[]): string {
+  for (const id of blockIds) {
+    if (!BASE64.test(id)) throw new TypeError(`The block id "${id}" is not base64`);
+  }
+  return `<?xml version="1.0" encoding="utf-8"?><BlockList>${
+    blockIds.map((id) => `<Latest>${id}</Latest>`).join("")
+  }</BlockList>`;
+}
