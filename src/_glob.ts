@@ -29,23 +29,23 @@ export function hasWildcard(segment: string): boolean {
  */
 export const matchSteps: { count: number } = { count: 0 };
 
-/** One code point of a segment pattern: `*`, or a test for exactly one character. */
-type Token = "*" | ((char: string) => boolean);
+/** One code point of a segment pattern: `*`, or a test for exactly one code point. */
+type Token = "*" | ((code: number) => boolean);
 
 /** A compiled matcher of one name or one path. */
 export type Matcher = (text: string) => boolean;
 
-const anyChar = () => true;
+const SLASH = 0x2f;
+const anyChar = (code: number) => code !== SLASH;
 
-/** Parses a class body (between `[` and `]`, without `!`) into a character test. */
-function classTest(body: string, negate: boolean, segment: string): (char: string) => boolean {
+/** Parses a class body (between `[` and `]`, without `!`) into a code point test. */
+function classTest(body: string, negate: boolean, segment: string): (code: number) => boolean {
   const chars = [...body];
-  const singles = new Set<string>();
+  const singles = new Set<number>();
   const ranges: [number, number][] = [];
   for (let i = 0; i < chars.length; i++) {
-    const char = chars[i]!;
+    const low = chars[i]!.codePointAt(0)!;
     if (chars[i + 1] === "-" && i + 2 < chars.length) {
-      const low = char.codePointAt(0)!;
       const high = chars[i + 2]!.codePointAt(0)!;
       if (low > high) {
         throw new InvalidPathError(
@@ -56,13 +56,12 @@ function classTest(body: string, negate: boolean, segment: string): (char: strin
       ranges.push([low, high]);
       i += 2;
     } else {
-      singles.add(char);
+      singles.add(low);
     }
   }
-  return (char) => {
-    const code = char.codePointAt(0)!;
-    const member = singles.has(char) || ranges.some(([low, high]) => code >= low && code <= high);
-    return member !== negate && char !== "/";
+  return (code) => {
+    const member = singles.has(code) || ranges.some(([low, high]) => code >= low && code <= high);
+    return member !== negate && code !== SLASH;
   };
 }
 
@@ -80,7 +79,7 @@ function tokenize(segment: string): Token[] {
       // The first member may be `]` (as in `[]a]`): the class closes at a later `]`.
       const close = chars.indexOf("]", i + 2);
       if (close < 0) {
-        tokens.push((c) => c === "[");
+        tokens.push((code) => code === 0x5b);
         continue;
       }
       let body = chars.slice(i + 1, close).join("");
@@ -89,32 +88,45 @@ function tokenize(segment: string): Token[] {
       tokens.push(classTest(body, negate, segment));
       i = close;
     } else {
-      tokens.push((c) => c === char);
+      const literal = char.codePointAt(0)!;
+      tokens.push((code) => code === literal);
     }
   }
   return tokens;
 }
 
-/** The two-pointer wildcard match of tokens against a name's code points. */
-function matchTokens(tokens: readonly Token[], text: string): boolean {
-  const chars = [...text];
+/** UTF-16 units taken by the code point at `index`. */
+function width(text: string, index: number): number {
+  return text.codePointAt(index)! > 0xffff ? 2 : 1;
+}
+
+/**
+ * The two-pointer wildcard match of tokens against a name, one code point at
+ * a time: on a mismatch only the last `*` takes one more code point, so no
+ * position pair is visited twice.
+ */
+function matchTokens(tokens: readonly Token[], text: string, start: number, end: number): boolean {
   let p = 0;
-  let s = 0;
+  let s = start;
   let starP = -1;
-  let starS = 0;
-  while (s < chars.length) {
+  let starS = start;
+  while (s < end) {
     matchSteps.count++;
     const token = tokens[p];
     if (token === "*") {
       starP = p++;
       starS = s;
-    } else if (token !== undefined && token(chars[s]!)) {
+      continue;
+    }
+    const code = text.codePointAt(s)!;
+    if (token !== undefined && token(code)) {
       p++;
-      s++;
-    } else if (starP >= 0) {
-      // Let the last `*` take one more character; earlier stars never need revisiting.
+      s += code > 0xffff ? 2 : 1;
+    } else if (starP >= 0 && text.charCodeAt(starS) !== SLASH) {
+      // Let the last `*` take one more code point; earlier stars never need revisiting.
       p = starP + 1;
-      s = ++starS;
+      starS += width(text, starS);
+      s = starS;
     } else {
       return false;
     }
@@ -130,8 +142,12 @@ function matchTokens(tokens: readonly Token[], text: string): boolean {
  */
 export function compileSegment(segment: string): Matcher {
   const tokens = tokenize(segment);
-  // No token matches `/`: a segment pattern never crosses folders.
-  return (name) => !name.includes("/") && matchTokens(tokens, name);
+  return (name) => matchTokens(tokens, name, 0, name.length);
+}
+
+/** The tokens of each pattern segment, or `"**"`. */
+function compileParts(pattern: string): ("**" | Token[])[] {
+  return pattern.split("/").map((segment) => segment === "**" ? "**" : tokenize(segment));
 }
 
 /**
@@ -142,36 +158,44 @@ export function compileSegment(segment: string): Matcher {
  * @throws {InvalidPathError} For a character class with a range out of order.
  */
 export function compileGlob(pattern: string): Matcher {
-  const parts = pattern.split("/").map((segment) =>
-    segment === "**" ? "**" : compileSegment(segment)
-  );
+  const parts = compileParts(pattern);
   const end = parts.length;
   /** Adds position `j` and, through `**` (which may match no segment), those after it. */
-  const reach = (states: Set<number>, j: number) => {
-    while (!states.has(j)) {
-      states.add(j);
+  const reach = (states: Uint8Array, j: number) => {
+    while (states[j] === 0) {
+      states[j] = 1;
       if (parts[j] !== "**" || j === end - 1) return;
       j++;
     }
   };
+  // Reused by every call: matching is synchronous, so calls never overlap.
+  let states = new Uint8Array(end + 1);
+  let next = new Uint8Array(end + 1);
   return (path) => {
-    let states = new Set<number>();
+    states.fill(0);
     reach(states, 0);
-    for (const segment of path.split("/")) {
-      const next = new Set<number>();
-      for (const j of states) {
-        const part = parts[j];
-        if (part === undefined) continue;
+    let from = 0;
+    while (from <= path.length) {
+      const slash = path.indexOf("/", from);
+      const to = slash < 0 ? path.length : slash;
+      next.fill(0);
+      let any = false;
+      for (let j = 0; j < end; j++) {
+        if (states[j] === 0) continue;
+        const part = parts[j]!;
         if (part === "**") {
           reach(next, j); // `**` takes this segment and may take more, or none more
-          if (j === end - 1) next.add(end);
-        } else if (part(segment)) {
+          if (j === end - 1) next[end] = 1;
+          any = true;
+        } else if (matchTokens(part, path, from, to)) {
           reach(next, j + 1);
+          any = true;
         }
       }
-      if (next.size === 0) return false;
-      states = next;
+      if (!any) return false;
+      [states, next] = [next, states];
+      from = to + 1;
     }
-    return states.has(end);
+    return states[end] === 1;
   };
 }
