@@ -297,7 +297,10 @@ export async function peers(
 /** A one-line description of an error (with its cause). */
 export function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  let text = `${error.name}: ${error.message}`;
+  // The SDK's RestError may have an empty message; its status and code say what happened.
+  const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
+  const detail = [statusCode, code].filter((x) => x !== undefined && x !== "").join(" ");
+  let text = `${error.name}: ${error.message}${detail ? ` (${detail})` : ""}`;
   const cause = (error as { cause?: unknown }).cause;
   if (cause instanceof Error) text += ` (cause: ${cause.name}: ${cause.message})`;
   return text.replace(/\s+/g, " ").slice(0, 300);
