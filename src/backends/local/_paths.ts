@@ -23,7 +23,7 @@ import { type BigIntStats, constants } from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
 import { normalizePath } from "../../paths.ts";
-import { InvalidPathError, PermissionDeniedError } from "../../errors.ts";
+import { PermissionDeniedError } from "../../errors.ts";
 import { BACKEND, hasCode } from "./_errors.ts";
 import { localFs } from "./_fs.ts";
 
@@ -202,8 +202,8 @@ export interface ResolveOptions {
  * links only while they lead inside the root.
  *
  * @throws {PermissionDeniedError} When a link leads outside the root.
- * @throws {InvalidPathError} When a parent is a file.
- * @throws A native `ENOENT` when a parent is missing, `ELOOP` after too many links.
+ * @throws A native `ENOENT` when a parent is missing, `ENOTDIR` when a parent is a
+ *   file, `ELOOP` after too many links.
  */
 export async function resolve(
   root: Root,
@@ -254,10 +254,7 @@ export async function resolve(
           if (!hasCode(error, "EEXIST")) throw error;
         });
       } else if (!stats.isDirectory()) {
-        throw new InvalidPathError(
-          `Cannot ${options.operation} because a parent of the path is a file, not a folder`,
-          { path: options.key, backend: BACKEND },
-        );
+        throw fsError("ENOTDIR", "A parent of the path is a file, not a folder");
       }
       let child: Dir;
       try {

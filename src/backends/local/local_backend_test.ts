@@ -449,6 +449,15 @@ describe("LocalBackend", () => {
       await assert.rejects(store.deleteFolder("empty"), NotFoundError);
     });
 
+    test("below a file: isFolder is false, a listing is empty, a write is an InvalidPathError", async () => {
+      const { store } = fresh();
+      await store.write("a.txt", "x");
+      assert.equal(await store.isFolder("a.txt/b"), false);
+      assert.deepEqual(await collect(store.listFiles("a.txt/b")), []);
+      await assert.rejects(store.write("a.txt/b/c.txt", "x"), InvalidPathError);
+      await assert.rejects(store.readText("a.txt/b"), InvalidPathError);
+    });
+
     test("deleteFolder on a file is an InvalidPathError", async () => {
       const { store } = fresh();
       await store.write("a.txt", "x");
