@@ -55,11 +55,17 @@ class DownloadStalled extends Error {
   }
 }
 
-/** Calls `onIdle` once `ms` pass without {@link IdleTimer.arm} being called again. */
+/**
+ * Calls `onIdle` once `ms` pass without {@link IdleTimer.arm} being called
+ * again. Arming notes the time only (it is called for every chunk); one timer
+ * runs and, when it fires early, waits for the rest of the period.
+ */
 class IdleTimer {
   readonly #ms: number;
   readonly #onIdle: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #armed = false;
+  #last = 0;
 
   constructor(ms: number, onIdle: () => void) {
     this.#ms = ms;
@@ -68,14 +74,28 @@ class IdleTimer {
 
   /** Starts (or restarts) the wait. */
   arm(): void {
-    this.disarm();
-    if (this.#ms > 0) this.#timer = setTimeout(this.#onIdle, this.#ms);
+    if (this.#ms <= 0) return;
+    this.#last = Date.now();
+    this.#armed = true;
+    if (this.#timer === undefined) this.#schedule(this.#ms);
   }
 
   /** Stops the wait (while the reader wants no bytes, and at the end). */
   disarm(): void {
+    this.#armed = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  #schedule(delay: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#armed) return;
+      const idle = Date.now() - this.#last;
+      if (idle < this.#ms) return this.#schedule(this.#ms - idle);
+      this.#armed = false;
+      this.#onIdle();
+    }, delay);
   }
 }
 
