@@ -94,6 +94,7 @@ describe("local backend under a symlink-swapping attacker", {
     await fs.writeFile(path.join(outside, "f.txt"), SECRET);
     await fs.writeFile(path.join(outside, "d.txt"), "outside file: must survive");
     await fs.writeFile(path.join(outside, "outside-only.txt"), "only outside");
+    await fs.mkdir(path.join(outside, "outside-dir"));
     await fs.writeFile(path.join(outside, "sub", "x.txt"), "outside folder: must survive");
   });
 
@@ -149,6 +150,9 @@ describe("local backend under a symlink-swapping attacker", {
             for await (const chunk of await store.read(`${link}/f.txt`)) chunks.push(chunk);
             return Buffer.concat(chunks);
           }, notSecret("read"));
+          await attempt(`isFolder ${link}`, () => store.isFolder(`${link}/outside-dir`), (yes) => {
+            if (yes) problems.push("isFolder saw an outside folder");
+          });
           await attempt(`getFileInfo ${link}`, () => store.getFileInfo(`${link}/f.txt`), (info) => {
             if (info.size === SECRET.length) {
               problems.push("getFileInfo described the outside file");
