@@ -5,7 +5,8 @@
  * chunked encoding), so it sees request boundaries, records it, and applies
  * the first armed fault that matches:
  * reset the connection after N response bytes, drop it before forwarding,
- * delay forwarding, stall until released, or answer with a synthetic status
+ * delay forwarding, stall until released (before forwarding, or after N
+ * response bytes), or answer with a synthetic status
  * (500, 503, 429, ...) plus an optional `Retry-After` and an Azure-style XML
  * error body, without forwarding (so nothing happens on the server). Clients
  * do not pipeline, so every response byte after a forwarded request belongs
@@ -27,6 +28,11 @@ export type FaultAction =
   | { kind: "delay"; ms: number | (() => number) }
   /** Forward nothing until {@link FaultProxy.release} or until the connection closes. */
   | { kind: "stall" }
+  /**
+   * Forward the request, pass `afterBytes` response bytes, then hold the rest
+   * (the connection stays open) until {@link FaultProxy.release} or until it closes.
+   */
+  | { kind: "stallAfter"; afterBytes: number }
   /** Answer with this status without forwarding; `retryAfter` in seconds. */
   | { kind: "status"; status: number; retryAfter?: number; code?: string };
 
@@ -227,6 +233,10 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     let closed = false;
     /** Response bytes left before the connection is cut (for `reset`). */
     let cutAfter: number | undefined;
+    /** Response bytes left before the rest of the response is held (for `stallAfter`). */
+    let stallAfter: number | undefined;
+    /** The response is held (`stallAfter`): a drained client must not restart it. */
+    let holding = false;
     /** The request whose response is streaming back. */
     let current: SeenRequest | undefined;
 
@@ -268,11 +278,38 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
           return;
         }
         if (cutAfter !== undefined) cutAfter -= chunk.length;
+        if (stallAfter !== undefined && chunk.length >= stallAfter) {
+          const head = chunk.subarray(0, stallAfter);
+          const rest = chunk.subarray(stallAfter);
+          stallAfter = undefined;
+          responseBytes += head.length;
+          if (current) current.responseBytes += head.length;
+          client.write(head);
+          holding = true;
+          socket.pause();
+          const seen = current;
+          const wake = () => {
+            stalled.delete(wake);
+            holding = false;
+            if (closed) return;
+            responseBytes += rest.length;
+            if (seen) seen.responseBytes += rest.length;
+            client.write(rest);
+            socket.resume();
+          };
+          stalled.add(wake);
+          client.once("close", () => stalled.delete(wake));
+          notifyStalled();
+          return;
+        }
+        if (stallAfter !== undefined) stallAfter -= chunk.length;
         responseBytes += chunk.length;
         if (current) current.responseBytes += chunk.length;
         if (!client.write(chunk)) socket.pause();
       });
-      client.on("drain", () => socket.resume());
+      client.on("drain", () => {
+        if (!holding) socket.resume();
+      });
       socket.connect(targetPort, "127.0.0.1");
       return socket;
     };
@@ -305,6 +342,7 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       };
       busy = true;
       cutAfter = undefined;
+      stallAfter = undefined;
       switch (action?.kind) {
         case undefined:
           forward();
@@ -312,6 +350,10 @@ export function startFaultProxy(targetPort: number): Promise<FaultProxy> {
         case "reset":
           // 0: the server handles the request, the client sees no byte of the answer.
           cutAfter = action.afterBytes;
+          forward();
+          return;
+        case "stallAfter":
+          stallAfter = action.afterBytes;
           forward();
           return;
         case "drop":

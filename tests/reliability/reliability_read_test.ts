@@ -215,6 +215,44 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       }
     });
 
+    test("a download that stalls mid-body (open, sending nothing) is resumed after the idle timeout: the whole file", async () => {
+      const store = idle({ maxTries: 4, maxResumes: 8 });
+      const headers = responseSize - SIZE;
+      for (const method of ["read", "readBytes"] as const) {
+        const from = env.proxy.requests.length;
+        env.proxy.add({ ...GET_BIG, action: { kind: "stallAfter", afterBytes: headers + 70_000 } });
+        const result = method === "read"
+          ? await attempt(() => store.read("big.bin"))
+          : await store.readBytes("big.bin").then(
+            (bytes) => ({ size: bytes.byteLength, sha256: sha256(bytes) }),
+            (error) => ({ error }),
+          );
+        env.proxy.clear();
+        env.proxy.release();
+        assert.ok(!("error" in result), `${method}: ${"error" in result && result.error}`);
+        assert.equal(result.size, SIZE, method);
+        assert.equal(result.sha256, HASH, method);
+        const gets = env.proxy.requests.slice(from).filter((r) => r.method === "GET");
+        assert.equal(gets[0]?.fault, "stallAfter", method);
+        assert.ok(gets.length >= 2, `${method}: the rest was requested again`);
+      }
+    });
+
+    test("with resumes disabled, a download stalled mid-body errors with a typed error", async () => {
+      const store = idle({ maxTries: 1, maxResumes: 0 });
+      const headers = responseSize - SIZE;
+      for (const method of ["read", "readBytes"] as const) {
+        env.proxy.add({ ...GET_BIG, action: { kind: "stallAfter", afterBytes: headers + 70_000 } });
+        const result = method === "read"
+          ? await attempt(() => store.read("big.bin"))
+          : await store.readBytes("big.bin").then(() => ({}), (error) => ({ error }));
+        env.proxy.clear();
+        env.proxy.release();
+        assert.ok("error" in result, `${method} must not end normally`);
+        assert.ok(result.error instanceof BackendUnavailableError, `${method}: ${result.error}`);
+      }
+    });
+
     test("with resumes disabled, a stalled response errors with a typed error", async () => {
       const store = idle({ maxTries: 1, maxResumes: 0 });
       env.proxy.add({ ...GET_BIG, action: { kind: "stall" } });
