@@ -38,30 +38,29 @@ export function fileInfo(key: string, stats: BigIntStats): BackendFileInfo {
   };
 }
 
-/** The last modification time (ms) this process gave a file, per `dev:ino`; entries in the past are dropped. */
+/** The last modification time (ms) this process gave a version, per native path; entries in the past are dropped. */
 const stamped = new Map<string, number>();
 
 /**
- * The modification time (whole milliseconds) for a new version that is
- * about to replace `previous`: now, but later than `previous`, and later than
- * any version this process wrote with the same inode (which a file system
- * reuses after a delete). Records it.
+ * The modification time (whole milliseconds) for a new version of the file
+ * at `where` that is about to replace `previous`: now, but later than
+ * `previous` and than any version this process wrote at `where` (a file
+ * deleted and written again may get its old inode back). Records it.
  *
- * @param file The new version's stats (its inode).
+ * @param where The file's native path (the key of the record).
  * @param previous The version it replaces, if any.
  * @returns Milliseconds since the epoch.
  */
-export function nextStamp(file: BigIntStats, previous: BigIntStats | undefined): number {
+export function nextStamp(where: string, previous: BigIntStats | undefined): number {
   const now = Date.now();
   if (stamped.size > 1000) {
     for (const [id, stamp] of stamped) if (stamp < now) stamped.delete(id);
   }
-  const id = `${file.dev}:${file.ino}`;
   const stamp = Math.max(
     now,
     previous === undefined ? 0 : Number(previous.mtimeMs) + 1,
-    (stamped.get(id) ?? 0) + 1,
+    (stamped.get(where) ?? 0) + 1,
   );
-  stamped.set(id, stamp);
+  stamped.set(where, stamp);
   return stamp;
 }

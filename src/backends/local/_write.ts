@@ -39,6 +39,8 @@ export interface Entry {
   /** Backend key and operation, for errors. */
   key: string;
   operation: string;
+  /** The native path as configured (root joined with the key): the record of {@link nextStamp}. */
+  where: string;
   /** The entry as it is now, a symbolic link followed (inside the root); `undefined` when missing. */
   current(): Promise<BigIntStats | undefined>;
 }
@@ -122,9 +124,10 @@ async function commitError(error: unknown, target: Entry): Promise<unknown> {
 /** Gives an open new version its modification time (see {@link nextStamp}); returns its stats. */
 async function stampVersion(
   handle: FileHandle,
+  target: Entry,
   previous: BigIntStats | undefined,
 ): Promise<BigIntStats> {
-  const stamp = nextStamp(await handle.stat({ bigint: true }), previous);
+  const stamp = nextStamp(target.where, previous);
   // Half a millisecond in: seconds as a float must not round below the stamp.
   const seconds = (stamp + 0.5) / 1000;
   await handle.utimes(seconds, seconds);
@@ -186,7 +189,7 @@ async function linkExclusive(
   try {
     source = await fs.open(target.dir.at(temp), "r");
     await copyBytes(source, out, alive, signal);
-    const stats = await stampVersion(out, undefined);
+    const stats = await stampVersion(out, target, undefined);
     await out.close();
     return stats;
   } catch (error) {
@@ -255,7 +258,7 @@ export async function writeFile(
     }
     const previous = await target.current();
     if (options.ifMatch !== undefined) precheck(previous, key, operation, options, true);
-    let version = await stampVersion(handle, previous);
+    let version = await stampVersion(handle, target, previous);
     await handle.close();
     handle = undefined;
     alive(signal);

@@ -81,7 +81,7 @@ type Opened = NonNullable<Awaited<ReturnType<typeof openFile>>>;
  *   starting with `.~tmp.` are reserved.
  * - ETags are `"<inode>-<size>-<mtime ms>"`. A write gives its new version a
  *   modification time later than the version it replaces and than any
- *   version this process wrote with the same inode, so a path's ETag never
+ *   version this process wrote at that path, so a path's ETag never
  *   comes back for a later version written through the library (on a file
  *   system that keeps milliseconds). `ifMatch` compares before and after
  *   streaming, then renames: check-then-rename, not atomic against a
@@ -241,6 +241,7 @@ export class LocalBackend implements Backend {
       name: at.name,
       key,
       operation,
+      where: path.join(this.#root, ...names),
       current: () => this.#followed(root, at, key, operation),
     };
     if (at.stats?.isSymbolicLink()) {
