@@ -160,9 +160,11 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
 /**
  * Stores files as block blobs in one Azure Storage container.
  *
- * Folders are virtual: they exist while blobs exist below them. Reads are
- * pull-based streams that resume a dropped connection pinned to the blob's
- * ETag; writes stage blocks with bounded memory (`blockSize` × `concurrency`)
+ * Folders are virtual: they exist while blobs exist below them; a path is a
+ * file or a folder, never both (`strictPaths`, checked before each write).
+ * Reads are pull-based streams that resume a dropped or stalled connection
+ * (`readIdleTimeoutMs`) pinned to the blob's ETag; writes stage blocks with
+ * bounded memory (`blockSize` × `concurrency`)
  * and commit them in one step, so readers never see a partial file.
  * Create-only writes, copies and moves are race-free (`If-None-Match: *`).
  * The constructor does no network I/O; with `hns: "auto"` the account is
@@ -238,7 +240,8 @@ export class AzureBackend implements Backend {
    *
    * @param options Container, credentials (`connectionString`; or `accountName` /
    *   `accountUrl` with `accountKey`, `sasToken` or `credential`; none means
-   *   `DefaultAzureCredential`), `hns`, `blockSize`, `concurrency`, `retry`, `clientOptions`.
+   *   `DefaultAzureCredential`), `hns`, `blockSize`, `concurrency`, `retry`, `readIdleTimeoutMs`,
+   *   `strictPaths`, `clientOptions`.
    * @throws {InvalidConfigError} When an option is invalid; the message names the option.
    */
   constructor(options: AzureBackendOptions) {
