@@ -463,6 +463,7 @@ export class AzureBackend implements Backend {
    *
    * @returns Size and ETag.
    * @throws {AlreadyExistsError} When create-only and the blob exists (also when a concurrent writer won).
+   * @throws {InvalidPathError} When a parent of `key` is a file or `key` is a folder.
    * @throws {PreconditionFailedError} When `ifMatch` does not match.
    * @throws {TypeError} Before any I/O, when `contentType`, `ifMatch` or a metadata name or
    *   value is invalid (the Store's rules; the name `remotestoreupload` is reserved).
@@ -505,6 +506,7 @@ export class AzureBackend implements Backend {
    * @param options As for {@link write}.
    * @returns Size and ETag.
    * @throws {AlreadyExistsError} When create-only and the blob exists.
+   * @throws {InvalidPathError} When a parent of `key` is a file or `key` is a folder.
    * @throws {PreconditionFailedError} When `ifMatch` does not match.
    * @throws {TypeError} Before any I/O, as for {@link write}.
    * @throws {RangeError} Before any I/O, as for {@link write}.
@@ -844,6 +846,7 @@ export class AzureBackend implements Backend {
    *   `onProgress` (the service's copy progress, for long copies), `signal`.
    * @throws {NotFoundError} When the source does not exist.
    * @throws {AlreadyExistsError} When create-only and the destination exists.
+   * @throws {InvalidPathError} When a parent of `dst` is a file or `dst` is a folder.
    * @throws {PreconditionFailedError} When the source changed during the copy.
    */
   async copy(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
@@ -868,6 +871,7 @@ export class AzureBackend implements Backend {
    * @param options `overwrite`, `signal`.
    * @throws {NotFoundError} When the source does not exist.
    * @throws {AlreadyExistsError} When create-only and the destination exists.
+   * @throws {InvalidPathError} When a parent of `dst` is a file or `dst` is a folder.
    * @throws {PreconditionFailedError} When the source changed during the move (the copy is kept).
    */
   async move(src: string, dst: string, options: BackendTransferOptions): Promise<void> {
