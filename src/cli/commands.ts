@@ -372,8 +372,11 @@ async function destinationEndpoint(
   );
 }
 
+/** An endpoint that is a file in a store (a configured store, or a local file's folder). */
+type FileEndpoint = Exclude<Endpoint, { kind: "stdio" }>;
+
 /** The absolute file path of a store path on a local backend, or `undefined` for other backends. */
-async function localFile(endpoint: StoreEndpoint): Promise<string | undefined> {
+async function localFile(endpoint: FileEndpoint): Promise<string | undefined> {
   let backend: LocalBackend;
   try {
     backend = endpoint.store.unwrap(LocalBackend);
@@ -388,7 +391,7 @@ async function localFile(endpoint: StoreEndpoint): Promise<string | undefined> {
  * Whether two store paths reach the same file: one backend and key (whatever
  * the store names and roots), or, for local backends, one file on disk.
  */
-async function sameFile(a: StoreEndpoint, b: StoreEndpoint): Promise<boolean> {
+async function sameFile(a: FileEndpoint, b: FileEndpoint): Promise<boolean> {
   if (a.store.sameFile(a.path, b.store, b.path)) return true;
   const fileA = await localFile(a);
   return fileA !== undefined && fileA === await localFile(b);
@@ -491,6 +494,11 @@ async function cp(ctx: Context): Promise<void> {
     const sourceName = from.kind === "stdio" ? undefined : baseNameOf(from.path);
     const to = await destinationEndpoint(ctx, dstArg, isLocalPath(dstArg), sourceName);
     endpoints.push(to);
+    if (from.kind !== "stdio" && to.kind !== "stdio" && await sameFile(from, to)) {
+      // Copying a file onto itself is a no-op (the source must still exist).
+      await from.store.getFileInfo(from.path, { signal: ctx.signal });
+      return;
+    }
     await copyBetween(ctx, from, to, flags.overwrite === true, "copied");
   } catch (error) {
     throw relabel(error, endpoints);

@@ -405,11 +405,14 @@ describe("remote-store CLI commands (in-process)", () => {
       try {
         await same.getStore("a").write("f.txt", "keep me");
         await same.getStore("m1").write("f.txt", "keep me too");
+        const before = (await same.getStore("a").getFileInfo("f.txt")).etag;
         const moves: [string, string, string][] = [
           ["mv", "a:f.txt", "b:files/f.txt"],
           ["mv", "a:f.txt", "c:f.txt"],
           ["mv", "b:files/f.txt", "c:"],
           ["cp", "a:f.txt", "c:./f.txt"],
+          ["cp", join(disk, "files", "f.txt"), "a:f.txt"],
+          ["cp", "c:f.txt", join(disk, "files", "f.txt")],
           ["mv", "m1:f.txt", "m2:x/f.txt"],
         ];
         for (const [command, from, to] of moves) {
@@ -417,6 +420,8 @@ describe("remote-store CLI commands (in-process)", () => {
           assert.equal(r.code, 0, `${command} ${from} ${to}: ${r.stderr}`);
         }
         assert.equal(await same.getStore("a").readText("f.txt"), "keep me");
+        const after = (await same.getStore("a").getFileInfo("f.txt")).etag;
+        assert.equal(after, before, "the file was not rewritten either");
         assert.equal(await same.getStore("m1").readText("f.txt"), "keep me too");
         const missing = await cli(["mv", "a:none.txt", "b:files/none.txt", "--overwrite"], {
           stores: same,
