@@ -431,7 +431,8 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
   },
   {
     id: "unusual-keys",
-    name: "keys with spaces, unicode, %, #, ?, + and 1,000 characters round-trip",
+    name:
+      "keys with spaces, unicode, %, #, ?, +, temp-file-like names and 1,000 characters round-trip",
     requires: ["read", "write", "list"],
     async run({ store }) {
       const segment = "k".repeat(99);
@@ -446,6 +447,10 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
         "what?.txt",
         "a+b=c&d.txt",
         "semi;colon,comma'quote.txt",
+        // Names that look like a backend's temporary files are a user's like any other.
+        ".~tmp.x",
+        "tmp/.~tmp.report.csv.0123456789abcdef",
+        "tmp/.~tmp.report.csv.0123456789abcdef.01234567",
         long,
       ];
       assert.equal(long.length, 1000);

@@ -27,8 +27,15 @@ import { PermissionDeniedError } from "../../errors.ts";
 import { BACKEND, hasCode } from "./_errors.ts";
 import { localFs } from "./_fs.ts";
 
-/** Name prefix of the temporary files writes stream into; never listed. */
-export const TEMP_PREFIX = ".~tmp.";
+/**
+ * Name prefix of the temporary files writes stream into; never listed. Where
+ * `\` is an ordinary character in file names (everywhere but Windows) the
+ * prefix holds one: no key can (the Store turns `\` into `/`), so no user
+ * name is reserved and a user's `.~tmp.x` is a file like any other. On
+ * Windows, where `\` separates folders, names starting with `.~tmp.` are
+ * reserved.
+ */
+export const TEMP_PREFIX = process.platform === "win32" ? ".~tmp." : ".~tmp\\";
 /** Symbolic links followed (or swaps retried) while resolving one path before giving up. */
 const MAX_HOPS = 40;
 /** Opens a folder without following a link in its last component. */

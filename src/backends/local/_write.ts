@@ -54,7 +54,7 @@ export class BodyFailure {
   }
 }
 
-/** A temp file name next to `name`: `.~tmp.<name, shortened>.<random hex>`. */
+/** A temp file name next to `name`: `<TEMP_PREFIX><name, shortened>.<random hex>`. */
 function tempName(name: string): string {
   const short = Array.from(name).slice(0, 32).join("");
   return `${TEMP_PREFIX}${short}.${randomBytes(8).toString("hex")}`;

@@ -73,12 +73,14 @@ type Opened = NonNullable<Awaited<ReturnType<typeof openFile>>>;
  *   cannot make it read, create, change or delete anything outside the root;
  *   where `/proc/self/fd` is missing (macOS, Windows) each folder is checked,
  *   then used by path, and such a swap between the check and the use can win.
- * - Writes stream into a temporary file `.~tmp.<name>.<hex>` next to the target
+ * - Writes stream into a temporary file `.~tmp\\<name>.<hex>` next to the target
  *   and then `rename` it into place (`overwrite: true`) or hard-`link` it
  *   (`overwrite: false`, race-free: of concurrent create-only writers exactly
  *   one wins). A failed or aborted write removes the temporary file and leaves
- *   the old content. Temporary files never appear in listings, and names
- *   starting with `.~tmp.` are reserved.
+ *   the old content. Temporary files never appear in listings; their names
+ *   hold a `\\`, which no key can, so every key is a user's to use (on
+ *   Windows, where `\\` separates folders, names starting with `.~tmp.` are
+ *   reserved).
  * - ETags are `"<inode>-<size>-<mtime ms>"`. A write gives its new version a
  *   modification time later than the version it replaces and than any
  *   version this process wrote at that path, so a path's ETag never
