@@ -430,18 +430,36 @@ describe("bad paths: azure", () => {
     // Azurite does not enforce the 1024-character name limit (Azure/Azurite#398);
     // real Azure answers 400 OutOfRangeInput. A stub plays that part.
     const requests: string[] = [];
+    // Like Azure, the stub refuses only names over the limits (1024 characters, 254 segments)
+    // and answers every other request as for an empty container (the parent-folder checks
+    // of a write ask about short names).
+    const overlong = (name: string) => name.length > 1024 || name.split("/").length > 254;
     const server: Server = createServer((req, res) => {
       requests.push(`${req.method} ${req.url?.slice(0, 80)}`);
       req.resume();
       req.on("end", () => {
-        const body = '<?xml version="1.0" encoding="utf-8"?><Error><Code>OutOfRangeInput</Code>' +
-          "<Message>The specified resource name length is not within the permissible limits.</Message></Error>";
-        res.writeHead(400, {
-          "content-type": "application/xml",
-          "x-ms-error-code": "OutOfRangeInput",
-          "x-ms-request-id": "stub",
-        });
-        res.end(body);
+        const url = new URL(req.url ?? "/", "http://stub");
+        const name = decodeURIComponent(url.pathname.split("/").slice(3).join("/"));
+        const listing = url.searchParams.get("comp") === "list";
+        if (overlong(listing ? url.searchParams.get("prefix") ?? "" : name)) {
+          const body = '<?xml version="1.0" encoding="utf-8"?><Error><Code>OutOfRangeInput</Code>' +
+            "<Message>The specified resource name length is not within the permissible limits.</Message></Error>";
+          res.writeHead(400, {
+            "content-type": "application/xml",
+            "x-ms-error-code": "OutOfRangeInput",
+            "x-ms-request-id": "stub",
+          });
+          res.end(body);
+        } else if (listing) {
+          res.writeHead(200, { "content-type": "application/xml", "x-ms-request-id": "stub" });
+          res.end(
+            '<?xml version="1.0" encoding="utf-8"?><EnumerationResults ContainerName="stub">' +
+              "<Blobs /><NextMarker /></EnumerationResults>",
+          );
+        } else {
+          res.writeHead(404, { "x-ms-error-code": "BlobNotFound", "x-ms-request-id": "stub" });
+          res.end();
+        }
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
