@@ -17,11 +17,10 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../_azurite.ts";
+import { canConnect, freePort } from "../_azurite.ts";
 import type { PackagingTools } from "./_tools.ts";
 
 /** The edge runtimes the harness runs. */
@@ -120,20 +119,6 @@ async function stop(child: ChildProcess): Promise<void> {
   }, 5000);
   await exited(child);
   clearTimeout(timer);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }
 
 /** Collects a child's output (bounded) for error messages. */

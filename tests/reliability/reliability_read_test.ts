@@ -34,6 +34,17 @@ async function attempt(
   }
 }
 
+/** Reads `big.bin` through `read` (hashing the stream) or `readBytes`; an error is a result. */
+function readBig(
+  store: Store,
+  method: "read" | "readBytes",
+): Promise<{ size: number; sha256: string } | { error: unknown }> {
+  return method === "read" ? attempt(() => store.read("big.bin")) : store.readBytes("big.bin").then(
+    (bytes) => ({ size: bytes.byteLength, sha256: sha256(bytes) }),
+    (error) => ({ error }),
+  );
+}
+
 for (const flavor of ["flat", "hns"] as Flavor[]) {
   describe(`reliability: truncated reads (${flavor})`, () => {
     let env: FaultEnv;
@@ -180,12 +191,7 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       for (const method of ["read", "readBytes"] as const) {
         const from = env.proxy.requests.length;
         env.proxy.add({ ...GET_BIG, action: { kind: "stall" } });
-        const result = method === "read"
-          ? await attempt(() => store.read("big.bin"))
-          : await store.readBytes("big.bin").then(
-            (bytes) => ({ size: bytes.byteLength, sha256: sha256(bytes) }),
-            (error) => ({ error }),
-          );
+        const result = await readBig(store, method);
         env.proxy.clear();
         assert.ok(!("error" in result), `${method}: ${"error" in result && result.error}`);
         assert.equal(result.size, SIZE, method);
@@ -202,12 +208,7 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       for (const method of ["read", "readBytes"] as const) {
         env.proxy.add({ ...GET_BIG, action: { kind: "reset", afterBytes: headers + 70_000 } });
         env.proxy.add({ ...GET_BIG, action: { kind: "stall" } });
-        const result = method === "read"
-          ? await attempt(() => store.read("big.bin"))
-          : await store.readBytes("big.bin").then(
-            (bytes) => ({ size: bytes.byteLength, sha256: sha256(bytes) }),
-            (error) => ({ error }),
-          );
+        const result = await readBig(store, method);
         env.proxy.clear();
         assert.ok(!("error" in result), `${method}: ${"error" in result && result.error}`);
         assert.equal(result.size, SIZE, method);
@@ -221,12 +222,7 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       for (const method of ["read", "readBytes"] as const) {
         const from = env.proxy.requests.length;
         env.proxy.add({ ...GET_BIG, action: { kind: "stallAfter", afterBytes: headers + 70_000 } });
-        const result = method === "read"
-          ? await attempt(() => store.read("big.bin"))
-          : await store.readBytes("big.bin").then(
-            (bytes) => ({ size: bytes.byteLength, sha256: sha256(bytes) }),
-            (error) => ({ error }),
-          );
+        const result = await readBig(store, method);
         env.proxy.clear();
         env.proxy.release();
         assert.ok(!("error" in result), `${method}: ${"error" in result && result.error}`);
@@ -243,9 +239,7 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
       const headers = responseSize - SIZE;
       for (const method of ["read", "readBytes"] as const) {
         env.proxy.add({ ...GET_BIG, action: { kind: "stallAfter", afterBytes: headers + 70_000 } });
-        const result = method === "read"
-          ? await attempt(() => store.read("big.bin"))
-          : await store.readBytes("big.bin").then(() => ({}), (error) => ({ error }));
+        const result = await readBig(store, method);
         env.proxy.clear();
         env.proxy.release();
         assert.ok("error" in result, `${method} must not end normally`);
