@@ -1,4 +1,4 @@
-// The README's Quick start, exactly as printed (only the package specifiers
+// The README's Quick start and its serving handler, exactly as printed (only the package specifiers
 // point at this checkout, as an import map would), runs against Azurite:
 // it writes, reads and lists, then serves the store over HTTP while the
 // registry stays open, with decoded URL paths and ranged reads.
@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import process from "node:process";
 import { ContainerClient } from "@azure/storage-blob";
+import type { Backend } from "../../mod.ts";
 import { type Azurite, freePort, startAzurite } from "../_azurite.ts";
 import { localized, readmeBlocks, ROOT } from "./_blocks.ts";
 
@@ -112,5 +114,63 @@ describe("README Quick start", { skip, timeout: 300_000 }, () => {
     assert.match(stdout, /^revenue,profit\n100,20\n/);
     assert.match(stdout, /report\.csv 22\n/);
     assert.match(stdout, /my file\.txt 19\n/);
+  });
+});
+
+describe("README serving handler", { timeout: 300_000 }, () => {
+  let azurite: Azurite;
+  const dir = join(ROOT, `.readme_run_handler_${process.pid}`);
+
+  before(async () => {
+    azurite = await startAzurite();
+    await new ContainerClient(azurite.connectionString, "site").create();
+  });
+
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await azurite?.stop();
+  });
+
+  test("the handler as printed serves an Azure store: decoded paths, ranges, 400, 404", async () => {
+    const block = readmeBlocks().find((b) => b.name === "serve-handler");
+    assert.ok(block, "README.md has a block named serve-handler");
+    // The block as printed, after the store its prelude declares: an Azure store on Azurite.
+    const setup = `import { Store } from "@remote-store/remote-store";
+import { AzureBackend } from "@remote-store/remote-store/azure";
+const backend = new AzureBackend({
+  container: "site",
+  connectionString: ${JSON.stringify(azurite.connectionString)},
+});
+const store = new Store(backend);
+await store.write("my file.txt", "served as printed");
+`;
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "handler.ts");
+    writeFileSync(
+      file,
+      localized(setup, 1) + localized(block.code, 1) + "export { backend, handler };\n",
+    );
+    const { handler, backend } = await import(pathToFileURL(file).href) as {
+      handler: (request: Request) => Promise<Response>;
+      backend: Backend;
+    };
+    try {
+      const whole = await handler(new Request("http://localhost/my%20file.txt"));
+      assert.equal(whole.status, 200);
+      assert.equal(await whole.text(), "served as printed");
+      const ranged = await handler(
+        new Request("http://localhost/my%20file.txt", { headers: { Range: "bytes=7-8" } }),
+      );
+      assert.equal(ranged.status, 206);
+      assert.equal(await ranged.text(), "as");
+      const bad = await handler(new Request("http://localhost/%E0%A4%A"));
+      assert.equal(bad.status, 400);
+      await bad.body?.cancel();
+      const missing = await handler(new Request("http://localhost/nope.txt"));
+      assert.equal(missing.status, 404);
+      await missing.body?.cancel();
+    } finally {
+      await backend.close();
+    }
   });
 });
