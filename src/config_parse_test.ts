@@ -306,9 +306,10 @@ describe("parseConfig: wrong types name the key path", () => {
       () => parseConfig({ backends: { m: { type: 1 } }, stores: {} }),
       `"backends.m.type" must be a string, got a number`,
     );
+    // Other test files in the same process may register more types: match the ones this file has.
     throwsConfig(
       () => parseConfig({ backends: { m: { type: "s3" } }, stores: {} }),
-      `"backends.m.type" must be one of "memory", "local", "azure"`,
+      /"backends\.m\.type" must be one of "memory", (".*", )?"local", "azure"(, ".*")?, got "s3"/,
     );
     throwsConfig(
       () => parseConfig({ backends: { m: { type: "memory", options: "x" } }, stores: {} }),
