@@ -8,19 +8,6 @@ import type { WriteContent } from "./types.ts";
 
 const encoder = new TextEncoder();
 
-/**
- * The one rule for errors after an abort: once `signal` has aborted, the
- * operation rejects with the signal's reason, whatever failed on the way out
- * (a cancelled request, a closed stream); otherwise with `error`.
- *
- * @param signal The operation's signal, if any.
- * @param error What the operation failed with.
- * @returns The signal's reason when it has aborted, else `error`.
- */
-export function abortReasonOr(signal: AbortSignal | undefined, error: unknown): unknown {
-  return signal?.aborted ? signal.reason : error;
-}
-
 /** A body as a byte stream, with its size when known in advance. */
 export interface ContentStream {
   stream: ReadableStream<Uint8Array>;

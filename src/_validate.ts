@@ -136,6 +136,35 @@ export function checkMetadata(metadata: unknown): void {
 }
 
 /**
+ * Checks the values of a write that become headers or metadata: `contentType`
+ * and `metadata` (absent ones pass).
+ *
+ * @param options The write's options.
+ * @throws {TypeError} For an invalid content type, metadata name or value.
+ * @throws {RangeError} For metadata over 8 KiB.
+ */
+export function checkWriteValues(options: { contentType?: unknown; metadata?: unknown }): void {
+  if (options.contentType !== undefined) checkContentType("contentType", options.contentType);
+  if (options.metadata !== undefined) checkMetadata(options.metadata);
+}
+
+/**
+ * Checks the values a signed URL makes the service send: `contentType` and
+ * `contentDisposition` (absent ones pass).
+ *
+ * @param options The signed URL's options.
+ * @throws {TypeError} For a value that is not a valid header value (or MIME type).
+ */
+export function checkSignedUrlValues(
+  options: { contentType?: unknown; contentDisposition?: unknown },
+): void {
+  if (options.contentType !== undefined) checkContentType("contentType", options.contentType);
+  if (options.contentDisposition !== undefined) {
+    checkHeaderValue("contentDisposition", options.contentDisposition);
+  }
+}
+
+/**
  * Whether a value is a MIME type that can be sent as a `Content-Type` header.
  *
  * @param value The candidate (for example a stored content type).

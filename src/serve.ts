@@ -420,6 +420,13 @@ type Answer = Response | {
   length: number;
 };
 
+/** The caller's extra headers plus `nosniff`, which every answer carries. */
+function baseHeaders(options: ServeFileOptions): Headers {
+  const headers = new Headers(options.headers);
+  headers.set("x-content-type-options", "nosniff");
+  return headers;
+}
+
 /** Evaluates the request's conditions and range against one version's info. */
 function answerFor(
   store: Store,
@@ -434,8 +441,7 @@ function answerFor(
   const rangesSupported = store.supports("range_read");
 
   // Validators and caching headers, shared by 200, 206 and 304.
-  const headers = new Headers(options.headers);
-  headers.set("x-content-type-options", "nosniff");
+  const headers = baseHeaders(options);
   if (etag !== undefined) headers.set("etag", etag);
   if (modified !== undefined) headers.set("last-modified", new Date(modified).toUTCString());
   if (options.cacheControl !== undefined) headers.set("cache-control", options.cacheControl);
@@ -443,8 +449,7 @@ function answerFor(
 
   const get = (name: string) => request.headers.get(name);
   const status = (code: number, extra: Record<string, string> = {}) => {
-    const out = new Headers(options.headers);
-    out.set("x-content-type-options", "nosniff");
+    const out = baseHeaders(options);
     for (const [name, value] of Object.entries(extra)) out.set(name, value);
     return new Response(null, { status: code, headers: out });
   };

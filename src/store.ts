@@ -24,8 +24,8 @@ import {
 } from "./errors.ts";
 import { compileGlob, compileSegment, hasWildcard } from "./_glob.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
-import { abortReasonOr, collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
-import { checkContentType, checkHeaderValue, checkMetadata } from "./_validate.ts";
+import { collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
+import { checkSignedUrlValues, checkWriteValues } from "./_validate.ts";
 import type {
   ByteRange,
   FileInfo,
@@ -244,7 +244,8 @@ export class Store {
   }
 
   #withContext(error: unknown, path: string, signal?: AbortSignal): unknown {
-    if (signal?.aborted) return abortReasonOr(signal, error);
+    // The one abort rule: once aborted, reject with the signal's reason, whatever failed.
+    if (signal?.aborted) return signal.reason;
     if (error instanceof ContentFailure) return error.error;
     if (error instanceof RemoteStoreError) {
       const errorPath = error.path === undefined ? path : this.#relative(error.path);
@@ -577,8 +578,7 @@ export class Store {
     return this.#run(path, options.signal, caps, async (backend) => {
       const key = this.#key(path);
       const { onProgress, contentType, metadata } = options;
-      if (contentType !== undefined) checkContentType("contentType", contentType);
-      if (metadata !== undefined) checkMetadata(metadata);
+      checkWriteValues(options);
       const writeOptions = (size: number | undefined) => ({
         overwrite: options.overwrite ?? false,
         atomic,
@@ -1072,10 +1072,7 @@ export class Store {
         }
       }
       const { contentType, contentDisposition, signal } = options;
-      if (contentType !== undefined) checkContentType("contentType", contentType);
-      if (contentDisposition !== undefined) {
-        checkHeaderValue("contentDisposition", contentDisposition);
-      }
+      checkSignedUrlValues(options);
       const key = this.#key(path);
       if (!this.#backend.signedUrl) {
         throw new CapabilityNotSupportedError("signed_url", { path, backend: this.backendName });

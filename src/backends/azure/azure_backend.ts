@@ -35,7 +35,7 @@ import {
   PreconditionFailedError,
 } from "../../errors.ts";
 import { guessContentType } from "../../_content_type.ts";
-import { checkContentType, checkHeaderValue, checkMetadata } from "../../_validate.ts";
+import { checkHeaderValue, checkSignedUrlValues, checkWriteValues } from "../../_validate.ts";
 import { bytesStream } from "../../_streams.ts";
 import { type AzureBackendOptions, parseAzureOptions } from "./_options.ts";
 import { AzureClients, RETRY_DEFAULTS } from "./_clients.ts";
@@ -106,11 +106,10 @@ function checkKey(key: string): void {
  * @throws {TypeError} For an invalid content type, metadata name or value, or `ifMatch`.
  * @throws {RangeError} For metadata over 8 KiB.
  */
-function checkWriteValues(options: BackendWriteOptions): void {
-  if (options.contentType !== undefined) checkContentType("contentType", options.contentType);
+function checkAzureWriteValues(options: BackendWriteOptions): void {
+  checkWriteValues(options);
   if (options.ifMatch !== undefined) checkHeaderValue("ifMatch", options.ifMatch);
   if (options.metadata === undefined) return;
-  checkMetadata(options.metadata);
   for (const name of Object.keys(options.metadata)) {
     if (name.toLowerCase() === UPLOAD_MARKER) {
       throw new TypeError(`Metadata name "${name}" is reserved by the Azure backend`);
@@ -477,7 +476,7 @@ export class AzureBackend implements Backend {
     const { signal } = options;
     let namespace: Namespace;
     try {
-      checkWriteValues(options);
+      checkAzureWriteValues(options);
       namespace = await this.#resolveNamespace(signal, key);
       await this.#checkDestination(key, WRITE, namespace, signal);
     } catch (error) {
@@ -517,7 +516,7 @@ export class AzureBackend implements Backend {
     options: BackendWriteOptions,
   ): Promise<BackendWriteResult> {
     const { signal } = options;
-    checkWriteValues(options);
+    checkAzureWriteValues(options);
     const namespace = await this.#resolveNamespace(signal, key);
     const upload = this.#uploadOptions(key, options);
     if (
@@ -905,10 +904,7 @@ export class AzureBackend implements Backend {
    */
   async signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
     this.#check(options.signal);
-    if (options.contentType !== undefined) checkContentType("contentType", options.contentType);
-    if (options.contentDisposition !== undefined) {
-      checkHeaderValue("contentDisposition", options.contentDisposition);
-    }
+    checkSignedUrlValues(options);
     try {
       return await signBlobUrl(this.#clients, key, options);
     } catch (error) {
