@@ -354,24 +354,14 @@ export class LocalBackend implements Backend {
     try {
       this.#check(options.signal);
       if (options.metadata !== undefined) {
-        // The Store checks capabilities first; this guards direct and not-yet-loaded use.
+        // The Store checks capabilities first; this guards direct use.
         throw new CapabilityNotSupportedError("metadata", { path: key, backend: BACKEND });
       }
       this.#checkFileKey(key, operation);
-      return await this.#withRoot(true, async (root) => {
-        const target = await this.#entry(
-          root,
-          key,
-          operation,
-          (missing) => precheck(missing, key, operation, options),
-        );
-        try {
-          started = true;
-          return await writeFile(target, body, options, (signal) => this.#check(signal));
-        } finally {
-          await root.release(target.dir);
-        }
-      });
+      return await this.#withRoot(
+        true,
+        (root) => this.#writeIn(root, key, body, options, operation, () => (started = true)),
+      );
     } catch (error) {
       if (!started) await body.cancel(error).catch(() => {});
       throw this.#fail(error, key, operation, options.signal);
@@ -628,6 +618,33 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * Streams `body` into the file at `key` inside an open root, after checking
+   * the target; `handOver` runs once the body belongs to the write (which then
+   * cancels it on failure).
+   */
+  async #writeIn(
+    root: Root,
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    options: CommitOptions,
+    operation: string,
+    handOver: () => void,
+  ): Promise<BackendWriteResult> {
+    const target = await this.#entry(
+      root,
+      key,
+      operation,
+      (missing) => precheck(missing, key, operation, options),
+    );
+    try {
+      handOver();
+      return await writeFile(target, body, options, (signal) => this.#check(signal));
+    } finally {
+      await root.release(target.dir);
+    }
+  }
+
   /** Copies `src` to `dst` inside an open root; `blame` names the key errors are about. */
   async #copyIn(
     root: Root,
@@ -642,18 +659,7 @@ export class LocalBackend implements Backend {
     let started = false;
     try {
       blame(dst);
-      const target = await this.#entry(
-        root,
-        dst,
-        operation,
-        (missing) => precheck(missing, dst, operation, options),
-      );
-      try {
-        started = true;
-        await writeFile(target, body, options, (signal) => this.#check(signal));
-      } finally {
-        await root.release(target.dir);
-      }
+      await this.#writeIn(root, dst, body, options, operation, () => (started = true));
     } finally {
       if (!started) await body.cancel().catch(() => {});
     }
