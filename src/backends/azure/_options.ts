@@ -7,6 +7,7 @@
 
 import { OptionReader } from "../../_options.ts";
 import { resolveAccount } from "./_endpoints.ts";
+import { isServerRuntime } from "./_credential.ts";
 
 /** Anything with `getToken`, such as an `@azure/identity` credential. */
 export interface TokenCredentialLike {
@@ -57,7 +58,17 @@ export interface AzureBackendOptions {
   credential?: TokenCredentialLike;
   /** Hierarchical namespace: `"auto"` (probe the account once), `true` or `false`. */
   hns?: "auto" | boolean;
-  /** Passed to the SDK client constructors; the options this backend sets win. */
+  /**
+   * The `fetch` every request goes through (default: the runtime's own
+   * `fetch`): a proxy, a custom CA, instrumentation, or a faster transport
+   * such as `createNodeFetch()` from the `./node` entrypoint on Node.
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Options for the SDK clients that `unwrap` builds (`@azure/storage-blob`
+   * and `@azure/storage-file-datalake` client options). The backend's own
+   * requests do not use them.
+   */
   clientOptions?: Record<string, unknown>;
   /** Block size for staged uploads and ranged downloads in bytes (default 8 MiB). */
   blockSize?: number;
@@ -110,6 +121,7 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
     "retry",
     "readIdleTimeoutMs",
     "strictPaths",
+    "fetch",
   ]);
   const container = reader.string("container");
   if (container === undefined) throw reader.error("container", "is required");
@@ -188,6 +200,13 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
     }
     out.hns = hns;
   }
+  const fetchOption = reader.raw("fetch");
+  if (fetchOption !== undefined) {
+    if (typeof fetchOption !== "function") {
+      throw reader.error("fetch", "must be a function with the signature of fetch");
+    }
+    out.fetch = fetchOption as AzureBackendOptions["fetch"];
+  }
   const clientOptions = reader.record("clientOptions");
   if (clientOptions !== undefined) out.clientOptions = clientOptions;
   const blockSize = reader.positiveInteger("blockSize", MAX_BLOCK_SIZE);
@@ -221,6 +240,13 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
     out.retry = parsed;
   }
   // Endpoint and connection-string contents are checked now, not at first use.
-  resolveAccount(out, keyPath);
+  const { auth } = resolveAccount(out, keyPath);
+  if (auth.kind === "default" && !isServerRuntime()) {
+    throw reader.error(
+      "credential",
+      "is required on this runtime (DefaultAzureCredential runs on Deno, Bun and Node only): " +
+        "pass accountKey, sasToken, a connectionString or a TokenCredential",
+    );
+  }
   return out;
 }
