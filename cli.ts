@@ -20,7 +20,9 @@
  * Imported as a module, this entrypoint exports {@link run}, which runs the
  * CLI in-process with the I/O you give it, and {@link main}, which runs it on
  * the process's arguments: write a three-line program around `main` to add
- * your own backend types (an S3 or R2 backend, say) to the CLI.
+ * your own backend types (an S3 or R2 backend, say) to the CLI. It also
+ * exports {@link loadConfigFile}, which reads a JSON or TOML config file
+ * (a `pyproject.toml` table too) the way the CLI does.
  *
  * @example A CLI that also knows your own backend type
  * ```ts ignore
@@ -63,6 +65,7 @@ export {
   OutputClosedError,
   run,
 } from "./src/cli/commands.ts";
+export { loadConfigFile, type LoadConfigFileOptions } from "./src/config_file.ts";
 
 /** Whether this module is the program being run (`import.meta.main`, with a fallback for older Node). */
 function isMain(): boolean {

@@ -30,7 +30,25 @@ const HIDDEN = "a value from the environment (not shown)";
 const MIN_RAW_HIDE = 8;
 
 const TOP_KEYS = ["backends", "stores"] as const;
-const BACKEND_KEYS = ["type", "options"] as const;
+const BACKEND_KEYS = ["type", "options", "retry"] as const;
+/** The Python library's `RetryPolicy` fields (a backend's `retry` table). */
+const RETRY_KEYS = ["max_attempts", "backoff_base", "backoff_max", "jitter", "timeout"] as const;
+/** Python `RetryPolicy` field -> this library's `retry` option, and the seconds -> ms factor. */
+const RETRY_MAP: Record<string, [string, number]> = {
+  max_attempts: ["maxTries", 1],
+  backoff_base: ["retryDelayMs", 1000],
+  backoff_max: ["maxRetryDelayMs", 1000],
+  timeout: ["tryTimeoutMs", 1000],
+};
+/** The Python library's Azure option names (after snake_case -> camelCase) -> this library's. */
+const AZURE_ALIASES: Record<string, string> = {
+  maxConcurrency: "concurrency",
+  rejectWriteUnderFileAncestor: "strictPaths",
+};
+/** The storage emulator's account and key (`UseDevelopmentStorage=true`): public values, not secrets. */
+const DEV_ACCOUNT = "devstoreaccount1";
+const DEV_KEY =
+  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const STORE_KEYS = ["backend", "rootPath", "options"] as const;
 const STORE_ALIASES: Record<string, string> = { root_path: "rootPath" };
 
@@ -92,16 +110,20 @@ class Parser {
   /** The environment values substituted. */
   readonly substituted: Set<string> = new Set();
 
-  constructor(env: Record<string, string | undefined>) {
+  /** Written before every key path in messages: the table the config came from (`tool.remote-store.`). */
+  readonly prefix: string;
+
+  constructor(env: Record<string, string | undefined>, prefix = "") {
     this.#env = env;
+    this.prefix = prefix;
   }
 
   error(path: string, reason: string): InvalidConfigError {
-    return new InvalidConfigError(`"${path}" ${reason}`);
+    return new InvalidConfigError(`"${this.prefix}${path}" ${reason}`);
   }
 
   record(canonical: string, written: string): void {
-    this.paths.set(canonical, written);
+    this.paths.set(canonical, this.prefix + written);
   }
 
   /** The own keys of a table, rejecting `__proto__`. */
@@ -151,8 +173,9 @@ class Parser {
   }
 
   duplicate(path: string, first: string, second: string): InvalidConfigError {
+    const at = this.prefix + path;
     return new InvalidConfigError(
-      `"${path}.${first}" and "${path}.${second}" are two spellings of the same key; give only one`,
+      `"${at}.${first}" and "${at}.${second}" are two spellings of the same key; give only one`,
     );
   }
 
@@ -335,7 +358,163 @@ function parseBackend(parser: Parser, value: unknown, path: string): Data {
     parser.table(table[optionsKey], optionsPath);
     out.options = parser.data(table[optionsKey], optionsPath, optionsPath, 3, true);
   }
+  if (out.type === "azure" && isPlainObject(out.options)) {
+    azureAliases(parser, out.options, `${path}.options`);
+    connectionStringFirst(parser, out.options, `${path}.options`);
+  }
+  const retryKey = keys.get("retry");
+  if (retryKey !== undefined) pythonRetry(parser, table[retryKey], out, path);
   return out;
+}
+
+/** `max_concurrency` -> `concurrency`, `reject_write_under_file_ancestor` -> `strictPaths`. */
+function azureAliases(parser: Parser, options: Data, path: string): void {
+  for (const [alias, name] of Object.entries(AZURE_ALIASES)) {
+    if (!Object.hasOwn(options, alias)) continue;
+    const written = parser.paths.get(`${path}.${alias}`)!;
+    if (Object.hasOwn(options, name)) {
+      const other = parser.paths.get(`${path}.${name}`)!;
+      throw new InvalidConfigError(
+        `"${written}" and "${other}" set the same option; give only one`,
+      );
+    }
+    options[name] = options[alias];
+    delete options[alias];
+    parser.paths.set(`${path}.${name}`, written);
+  }
+}
+
+/** The `Key=Value` parts of a connection string, keys lowercased (values may contain `=`). */
+function connectionStringParts(text: string): Map<string, string> {
+  const parts = new Map<string, string>();
+  for (const segment of text.split(";")) {
+    const eq = segment.indexOf("=");
+    if (eq > 0) parts.set(segment.slice(0, eq).trim().toLowerCase(), segment.slice(eq + 1).trim());
+  }
+  return parts;
+}
+
+/**
+ * A connection string together with `accountName` (and `accountKey`), as the
+ * Python library allows (it uses the connection string and ignores the rest):
+ * a value that agrees with the connection string is dropped; one that
+ * disagrees, or that the connection string cannot confirm, is an error naming
+ * both keys (never their values).
+ */
+function connectionStringFirst(parser: Parser, options: Data, path: string): void {
+  const connectionString = options.connectionString;
+  if (typeof connectionString !== "string") return;
+  const parts = connectionStringParts(connectionString);
+  const dev = parts.get("usedevelopmentstorage")?.toLowerCase() === "true";
+  const fromString: Record<string, [string | undefined, boolean]> = {
+    // [value in the connection string, compared case-insensitively]
+    accountName: [dev ? DEV_ACCOUNT : parts.get("accountname"), true],
+    accountKey: [dev ? DEV_KEY : parts.get("accountkey") || undefined, false],
+  };
+  const connWritten = parser.paths.get(`${path}.connectionString`)!;
+  for (const [key, [expected, caseless]] of Object.entries(fromString)) {
+    const given = options[key];
+    if (typeof given !== "string") continue;
+    const written = parser.paths.get(`${path}.${key}`)!;
+    const label = key === "accountName" ? "AccountName" : "AccountKey";
+    if (expected === undefined) {
+      throw new InvalidConfigError(
+        `"${written}" cannot be checked against "${connWritten}", which has no ${label}; ` +
+          `give only one of them`,
+      );
+    }
+    const same = caseless ? given.toLowerCase() === expected.toLowerCase() : given === expected;
+    if (!same) {
+      throw new InvalidConfigError(
+        `"${written}" and "${connWritten}" ${
+          key === "accountName" ? "name different storage accounts" : "hold different account keys"
+        }; give only one of them (the Python library uses the connection string)`,
+      );
+    }
+    delete options[key];
+  }
+}
+
+/** A number of a Python `RetryPolicy` field: an integer >= 1, or finite seconds >= 0 (> 0 when `positive`). */
+function retryNumber(
+  parser: Parser,
+  value: unknown,
+  path: string,
+  what: "integer" | "seconds",
+  positive: boolean,
+): number {
+  const ok = typeof value === "number" && Number.isFinite(value) &&
+    (what === "seconds" || Number.isInteger(value)) && (positive ? value > 0 : value >= 0);
+  if (!ok) {
+    const range = what === "integer"
+      ? "an integer of at least 1"
+      : positive
+      ? "a number of seconds greater than 0"
+      : "a number of seconds of at least 0";
+    const got = typeof value === "number" ? String(value) : describe(value);
+    throw parser.error(path, `must be ${range}, got ${got}`);
+  }
+  return value as number;
+}
+
+/**
+ * The Python library's backend-level `retry` table (a `RetryPolicy`), mapped
+ * onto this library's `options.retry`: `max_attempts` -> `maxTries`,
+ * `backoff_base` / `backoff_max` / `timeout` (seconds) -> `retryDelayMs` /
+ * `maxRetryDelayMs` / `tryTimeoutMs` (milliseconds, rounded); `jitter` is
+ * checked and has no effect.
+ */
+function pythonRetry(parser: Parser, value: unknown, backend: Data, path: string): void {
+  const retryPath = `${path}.retry`;
+  const table = parser.table(value, retryPath);
+  const keys = parser.knownKeys(table, retryPath, RETRY_KEYS);
+  // Strings expand (and then fail the type check below); bigints become numbers.
+  const data = parser.data(table, retryPath, retryPath, 3, false) as Data;
+  const mapped: Data = {};
+  /** This library's option name -> the key path as written. */
+  const origin = new Map<string, string>();
+  for (const [field, written] of keys) {
+    const item = data[written];
+    const itemPath = `${retryPath}.${written}`;
+    if (field === "jitter") {
+      // Python: up to this many seconds of random delay added (>= 0). Here
+      // every delay varies by +-20 %, always; the value is checked and has no effect.
+      if (typeof item !== "boolean") retryNumber(parser, item, itemPath, "seconds", false);
+      continue;
+    }
+    if (field === "timeout" && item === null) continue; // Python's None: no timeout
+    const [name, factor] = RETRY_MAP[field]!;
+    const number = field === "max_attempts"
+      ? retryNumber(parser, item, itemPath, "integer", true)
+      : retryNumber(parser, item, itemPath, "seconds", field === "timeout");
+    mapped[name] = field === "timeout"
+      ? Math.max(1, Math.round(number * factor))
+      : Math.round(number * factor);
+    origin.set(name, itemPath);
+  }
+  if (origin.size === 0) return; // nothing this library can apply
+  const optionsPath = `${path}.options`;
+  const options = backend.options === undefined ? {} : backend.options;
+  if (!isPlainObject(options)) return; // validation reports "options" itself
+  const existing = options.retry;
+  if (existing !== undefined && !isPlainObject(existing)) return; // validation reports it
+  for (const [name, itemPath] of origin) {
+    if (existing !== undefined && Object.hasOwn(existing, name)) {
+      const other = parser.paths.get(`${optionsPath}.retry.${name}`) ??
+        `${parser.prefix}${optionsPath}.retry.${name}`;
+      throw new InvalidConfigError(
+        `"${parser.prefix}${itemPath}" and "${other}" set the same retry option; give only one`,
+      );
+    }
+    parser.record(`${optionsPath}.retry.${name}`, itemPath);
+  }
+  if (existing === undefined) {
+    options.retry = mapped;
+    parser.record(`${optionsPath}.retry`, retryPath);
+  } else {
+    Object.assign(existing, mapped);
+  }
+  backend.options = options;
 }
 
 function parseStore(parser: Parser, value: unknown, path: string): Data {
@@ -348,13 +527,10 @@ function parseStore(parser: Parser, value: unknown, path: string): Data {
   if (rootKey !== undefined) out.rootPath = parser.string(table[rootKey], `${path}.${rootKey}`);
   const optionsKey = keys.get("options");
   if (optionsKey !== undefined) {
-    // The Python library has per-store options; none exist here, so only an
-    // empty table is accepted (a shared config file may carry `options = {}`).
-    const options = parser.table(table[optionsKey], `${path}.options`);
-    const first = parser.keys(options, `${path}.options`).find((k) => options[k] !== undefined);
-    if (first !== undefined) {
-      throw parser.error(`${path}.options.${first}`, "is not a known key (stores take no options)");
-    }
+    // The Python library's per-store options: accepted (any table) and not
+    // used, as the Python Registry does not use them either. Not expanded,
+    // so an unset variable in a value nobody reads is no error.
+    parser.table(table[optionsKey], `${path}.options`);
   }
   return out;
 }
@@ -409,8 +585,34 @@ function parse(input: unknown, parser: Parser): RegistryConfig {
  *   and its nested tables (`connection_string`, `account_key`, `block_size`,
  *   `retry.max_tries`, ...) become camelCase. The contents of `clientOptions`
  *   (`client_options`) are passed with their keys as written. Both spellings
- *   of one key at once are an error. A store's `options` table (Python only)
- *   is accepted when empty.
+ *   of one key at once are an error.
+ * - The Python library's other keys (v0.33):
+ *   - A backend's `retry` table (a Python `RetryPolicy`) becomes
+ *     `options.retry`: `max_attempts` -> `maxTries`; `backoff_base`,
+ *     `backoff_max` and `timeout`, in seconds (fractions allowed) ->
+ *     `retryDelayMs`, `maxRetryDelayMs` and `tryTimeoutMs` in milliseconds
+ *     (`timeout = null` in JSON: none). `jitter` (seconds, or a boolean) is
+ *     checked and has no effect: every back-off delay here varies by ±20 %,
+ *     and nothing turns that off, so `jitter = 0` or `false` still jitters.
+ *     Fields left out keep this library's defaults (4 tries, 800 ms, 30 s),
+ *     not Python's (3, 1 s, 60 s). Python's `timeout` bounds the whole
+ *     operation; here it bounds each attempt (the server-side timeout, in
+ *     whole seconds, rounded up). Setting one field both here and in
+ *     `options.retry` is an error. A type without a `retry` option (`memory`,
+ *     `local`) rejects the table.
+ *   - Azure options: `max_concurrency` -> `concurrency`;
+ *     `reject_write_under_file_ancestor` -> `strictPaths` (both refuse a
+ *     write below a file; note the defaults differ: Python `false`, here
+ *     `true`).
+ *   - Azure `connection_string` with `account_name` and/or `account_key`:
+ *     Python uses the connection string and ignores the others. Here a value
+ *     that agrees with the connection string's `AccountName` (compared
+ *     without case) or `AccountKey` is dropped; one that differs, or that the
+ *     connection string has no part to compare with, is an error naming both
+ *     keys. (`UseDevelopmentStorage=true` stands for the emulator's account
+ *     and key.)
+ *   - A store's `options` table is accepted with any content and not used,
+ *     as the Python Registry does not use it either.
  * - Every string value, at any depth (including inside `clientOptions`, but
  *   not keys), expands `${NAME}` from `options.env` and `${NAME:-default}`
  *   (the default is used when `NAME` is unset or empty; it cannot contain
@@ -478,13 +680,22 @@ function parse(input: unknown, parser: Parser): RegistryConfig {
  * ```
  */
 export function parseConfig(input: unknown, options: ParseConfigOptions = {}): RegistryConfig {
+  return parseConfigAt(input, options, "");
+}
+
+/** {@link parseConfig} of a table inside a document: `prefix` (`tool.remote-store.`) starts every key path shown. */
+function parseConfigAt(
+  input: unknown,
+  options: ParseConfigOptions,
+  prefix: string,
+): RegistryConfig {
   let parser: Parser | undefined;
   try {
     const env = (options as ParseConfigOptions | undefined)?.env ?? {};
     if (typeof env !== "object" || env === null || Array.isArray(env)) {
       throw new InvalidConfigError(`parseConfig: "env" must be an object, got ${describe(env)}`);
     }
-    parser = new Parser(env);
+    parser = new Parser(env, prefix);
     const config = parse(input, parser);
     try {
       validateConfig(config, {
@@ -505,4 +716,154 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): R
       hide ? {} : { cause: error },
     );
   }
+}
+
+/** The formats {@link loadConfigText} reads. */
+export type ConfigFormat = "json" | "toml";
+
+/** Options of {@link loadConfigText} (and of `loadConfigFile` in the `./cli` entrypoint). */
+export interface LoadConfigOptions extends ParseConfigOptions {
+  /**
+   * The table that holds the config, as a list of keys: `["tool", "remote-store"]`
+   * for the `[tool.remote-store]` table of a `pyproject.toml`, as the Python
+   * library's `RegistryConfig.from_toml(path, table=("tool", "remote-store"))`.
+   * Error messages then name key paths from the document's top
+   * (`"tool.remote-store.stores.data.backend"`). Default: the whole document.
+   */
+  table?: readonly string[];
+  /**
+   * How error messages name the text (default `The config`; `loadConfigFile`
+   * passes `The config file "<path>"`).
+   */
+  source?: string;
+}
+
+/** The table at `keys` inside parsed data. */
+function selectTable(data: unknown, keys: readonly string[], source: string): unknown {
+  let current = data;
+  for (let i = 0; i < keys.length; i++) {
+    const at = keys.slice(0, i + 1).join(".");
+    if (!isPlainObject(current) || !Object.hasOwn(current, keys[i]!)) {
+      throw new InvalidConfigError(`${source} has no table "${at}"`);
+    }
+    current = current[keys[i]!];
+    if (!isPlainObject(current)) {
+      throw new InvalidConfigError(
+        `${source}: "${at}" must be a table (an object), got ${describe(current)}`,
+      );
+    }
+  }
+  return current;
+}
+
+/** Parses JSON or TOML text; syntax errors say where, never quoting the text (it may hold secrets). */
+async function parseText(text: string, format: ConfigFormat, source: string): Promise<unknown> {
+  if (text.startsWith("\uFEFF")) text = text.slice(1);
+  if (format === "toml") {
+    const { parse } = await import("smol-toml");
+    try {
+      return parse(text);
+    } catch (error) {
+      const e = error as { message?: unknown; line?: unknown; column?: unknown };
+      const reason = String(e.message ?? "").split("\n")[0]!.replace(
+        /^Invalid TOML document: /,
+        "",
+      );
+      const where = typeof e.line === "number" ? ` at line ${e.line}, column ${e.column}` : "";
+      throw new InvalidConfigError(`${source} is not valid TOML${where}: ${reason}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : "";
+    const at = /line (\d+) column (\d+)/.exec(message);
+    const position = /position (\d+)/.exec(message);
+    let where = "";
+    if (at) where = ` at line ${at[1]}, column ${at[2]}`;
+    else if (position) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split("\n").length;
+      where = ` at line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
+    }
+    throw new InvalidConfigError(`${source} is not valid JSON${where}`);
+  }
+}
+
+/**
+ * Reads a config from JSON or TOML text (TOML through `smol-toml`, loaded only
+ * for TOML), optionally from a table inside it, and returns what
+ * {@link parseConfig} returns for that data. It needs no file system, so it
+ * runs on edge runtimes and in browsers; `loadConfigFile` of the
+ * `@remote-store/remote-store/cli` entrypoint reads a file with it on Deno,
+ * Bun and Node.
+ *
+ * The Python library's config files load as they are: besides the spellings
+ * {@link parseConfig} accepts, a backend's `retry` table (`max_attempts`,
+ * `backoff_base`, `backoff_max`, `jitter`, `timeout`), the Azure options
+ * `max_concurrency` and `reject_write_under_file_ancestor`, a store's
+ * `options`, and a `connection_string` given with `account_name` (see
+ * {@link parseConfig}).
+ *
+ * @param text The file's content.
+ * @param format `"json"` or `"toml"`.
+ * @param options `table`: the keys of the table that holds the config
+ *   (`["tool", "remote-store"]` in a `pyproject.toml`; default: the whole
+ *   document); `env`: the variables `${NAME}` expands from (default: none);
+ *   `backendTypes`: the types the config may name besides `memory` and the
+ *   registered ones; `source`: how messages name the text.
+ * @returns A validated configuration, ready for `new Registry(config)`.
+ * @throws {InvalidConfigError} For a syntax error (with line and column where
+ * the parser says, never quoting the text), a missing table, or anything
+ * {@link parseConfig} rejects (key paths counted from the document's top).
+ *
+ * @example The `[tool.remote-store]` table of a `pyproject.toml`
+ * ```ts
+ * import { loadConfigText, Registry } from "@remote-store/remote-store";
+ *
+ * const pyproject = `
+ * [project]
+ * name = "reports"
+ *
+ * [tool.remote-store.backends.mem]
+ * type = "memory"
+ *
+ * [tool.remote-store.stores.scratch]
+ * backend = "mem"
+ * root_path = "\${SCRATCH_ROOT:-tmp}"
+ * options = {}
+ * `;
+ * const config = await loadConfigText(pyproject, "toml", {
+ *   table: ["tool", "remote-store"],
+ *   env: { SCRATCH_ROOT: "scratch" }, // in an application: Deno.env.toObject() or process.env
+ * });
+ * console.log(config.stores.scratch); // { backend: "mem", rootPath: "scratch" }
+ * await using registry = new Registry(config);
+ * await registry.getStore("scratch").write("a.txt", "hello");
+ * ```
+ */
+export async function loadConfigText(
+  text: string,
+  format: ConfigFormat,
+  options: LoadConfigOptions = {},
+): Promise<RegistryConfig> {
+  const source = options.source ?? "The config";
+  if (typeof text !== "string") {
+    throw new InvalidConfigError(
+      `loadConfigText: the text must be a string, got ${describe(text)}`,
+    );
+  }
+  if (format !== "json" && format !== "toml") {
+    const got = typeof format === "string" ? `"${format}"` : describe(format);
+    throw new InvalidConfigError(`loadConfigText: the format must be "json" or "toml", got ${got}`);
+  }
+  const table = options.table ?? [];
+  if (!Array.isArray(table) || table.some((k) => typeof k !== "string")) {
+    throw new InvalidConfigError(
+      `loadConfigText: "table" must be an array of strings, got ${describe(table)}`,
+    );
+  }
+  const data = selectTable(await parseText(text, format, source), table, source);
+  const prefix = table.length === 0 ? "" : `${table.join(".")}.`;
+  return parseConfigAt(data, options, prefix);
 }

@@ -130,19 +130,21 @@ describe("parseConfig: valid configs", () => {
     new Registry(config);
   });
 
-  test("an empty Python store options table is accepted and dropped", () => {
-    const config = parseConfig({
-      backends: { m: { type: "memory" } },
-      stores: { s: { backend: "m", options: {} } },
-    });
-    assert.deepEqual(config.stores.s, { backend: "m" });
+  test("a Python store options table is accepted, whatever it holds, and dropped", () => {
+    for (const options of [{}, { cache: true, note: "${UNSET_BUT_UNUSED}", deep: { a: [1] } }]) {
+      const config = parseConfig({
+        backends: { m: { type: "memory" } },
+        stores: { s: { backend: "m", options } },
+      });
+      assert.deepEqual(config.stores.s, { backend: "m" });
+    }
     throwsConfig(
       () =>
         parseConfig({
           backends: { m: { type: "memory" } },
-          stores: { s: { backend: "m", options: { cache: true } } },
+          stores: { s: { backend: "m", options: "cache" } },
         }),
-      `"stores.s.options.cache" is not a known key`,
+      `"stores.s.options" must be an object (a table), got a string`,
     );
   });
 
@@ -727,6 +729,12 @@ describe("parseConfig: random malformed configs", () => {
     "retry",
     "max_tries",
     "maxTries",
+    "max_attempts",
+    "backoff_base",
+    "jitter",
+    "timeout",
+    "max_concurrency",
+    "reject_write_under_file_ancestor",
     "client_options",
     "hns",
     "root",
@@ -798,7 +806,10 @@ describe("parseConfig: random malformed configs", () => {
           block_size: 1024,
           retry: { max_tries: 2 },
           client_options: { a: { b: "${SECRET}" } },
+          account_name: "devstoreaccount1",
+          max_concurrency: 2,
         },
+        retry: { backoff_base: 0.5, timeout: 30, jitter: 1 },
       },
       m: { type: "memory", options: {} },
       d: { type: "local", options: { root: "/tmp/remote-store-never-created" } },
@@ -858,5 +869,258 @@ describe("parseConfig: random malformed configs", () => {
     assert.equal(thrown + accepted, 400);
     assert.ok(thrown > 100, `only ${thrown} thrown`);
     assert.ok(accepted > 10, `only ${accepted} accepted`);
+  });
+});
+
+describe("parseConfig: the Python library's keys", () => {
+  /** An Azure backend with a backend-level `retry` table. */
+  const withRetry = (retry: unknown, options: Record<string, unknown> = {}) => ({
+    backends: {
+      az: {
+        type: "azure",
+        options: { container: "data", connection_string: CONN, ...options },
+        retry,
+      },
+    },
+    stores: { s: { backend: "az" } },
+  });
+  const retryOf = (config: ReturnType<typeof parseConfig>) =>
+    (config.backends.az!.options as { retry?: unknown }).retry;
+
+  test("a backend's retry table maps onto options.retry (seconds to milliseconds)", () => {
+    const config = parseConfig(withRetry({
+      max_attempts: 5,
+      backoff_base: 2.0,
+      backoff_max: 30,
+      jitter: 0.5,
+      timeout: 12.5,
+    }));
+    assert.deepEqual(retryOf(config), {
+      maxTries: 5,
+      retryDelayMs: 2000,
+      maxRetryDelayMs: 30000,
+      tryTimeoutMs: 12500,
+    });
+    new Registry(config);
+    // Fractions round to whole milliseconds; a timeout never rounds to 0.
+    assert.deepEqual(
+      retryOf(parseConfig(withRetry({ backoff_base: 0.0004, backoff_max: 0.2506, timeout: 1e-6 }))),
+      { retryDelayMs: 0, maxRetryDelayMs: 251, tryTimeoutMs: 1 },
+    );
+    // Bigints (as some TOML parsers return) are numbers; JSON's null timeout is "none".
+    assert.deepEqual(retryOf(parseConfig(withRetry({ max_attempts: 3n, timeout: null }))), {
+      maxTries: 3,
+    });
+  });
+
+  test("jitter is checked and has no effect", () => {
+    for (const jitter of [0, 0.5, 3, true, false]) {
+      assert.equal(retryOf(parseConfig(withRetry({ jitter }))), undefined, `jitter ${jitter}`);
+      assert.deepEqual(retryOf(parseConfig(withRetry({ jitter, max_attempts: 2 }))), {
+        maxTries: 2,
+      });
+    }
+    throwsConfig(
+      () => parseConfig(withRetry({ jitter: -1 })),
+      `"backends.az.retry.jitter" must be a number of seconds of at least 0, got -1`,
+    );
+    throwsConfig(
+      () => parseConfig(withRetry({ jitter: "0.5" })),
+      `"backends.az.retry.jitter" must be a number of seconds of at least 0, got a string`,
+    );
+  });
+
+  test("an empty retry table changes nothing, on any backend type", () => {
+    const config = parseConfig({
+      backends: { m: { type: "memory", retry: {} } },
+      stores: { s: { backend: "m" } },
+    });
+    assert.deepEqual(config.backends.m, { type: "memory" });
+    assert.equal(retryOf(parseConfig(withRetry({}))), undefined);
+  });
+
+  test("wrong retry values name the key as written", () => {
+    const cases: [unknown, string][] = [
+      [
+        { max_attempts: 0 },
+        `"backends.az.retry.max_attempts" must be an integer of at least 1, got 0`,
+      ],
+      [{ max_attempts: 2.5 }, `"backends.az.retry.max_attempts" must be an integer of at least 1`],
+      [
+        { max_attempts: "5" },
+        `"backends.az.retry.max_attempts" must be an integer of at least 1, got a string`,
+      ],
+      [
+        { max_attempts: 500 },
+        `"backends.az.retry.max_attempts" must be an integer from 1 to 100, got 500`,
+      ],
+      [
+        { backoff_base: -1 },
+        `"backends.az.retry.backoff_base" must be a number of seconds of at least 0`,
+      ],
+      [{ backoff_max: Infinity }, `"backends.az.retry.backoff_max" must be a number of seconds`],
+      [
+        { timeout: 0 },
+        `"backends.az.retry.timeout" must be a number of seconds greater than 0, got 0`,
+      ],
+      [
+        { maxAttempts: 3 },
+        `"backends.az.retry.maxAttempts" is not a known key (did you mean "max_attempts"?)`,
+      ],
+      [{ max_tries: 3 }, `"backends.az.retry.max_tries" is not a known key`],
+      [[3], `"backends.az.retry" must be an object (a table), got an array`],
+    ];
+    for (const [retry, message] of cases) {
+      throwsConfig(() => parseConfig(withRetry(retry)), message);
+    }
+  });
+
+  test("a variable in a retry value expands, then fails the type check without showing it", () => {
+    const error = throwsConfig(
+      () => parseConfig(withRetry({ max_attempts: "${TRIES}" }), { env: { TRIES: SECRET } }),
+      `"backends.az.retry.max_attempts" must be an integer of at least 1, got a string`,
+    );
+    assertHidden(error, SECRET);
+  });
+
+  test("the retry table merges with options.retry; one option set twice is an error", () => {
+    const config = parseConfig(withRetry({ max_attempts: 6 }, { retry: { max_resumes: 2 } }));
+    assert.deepEqual(retryOf(config), { maxResumes: 2, maxTries: 6 });
+    throwsConfig(
+      () => parseConfig(withRetry({ backoff_base: 1 }, { retry: { retry_delay_ms: 5 } })),
+      `"backends.az.retry.backoff_base" and "backends.az.options.retry.retry_delay_ms" set the same retry option`,
+    );
+  });
+
+  test("a type without a retry option rejects a non-empty retry table, naming it", () => {
+    throwsConfig(
+      () =>
+        parseConfig({
+          backends: { m: { type: "memory", retry: { max_attempts: 2 } } },
+          stores: {},
+        }),
+      `"backends.m.retry" is not an option of the memory backend`,
+    );
+    throwsConfig(
+      () =>
+        parseConfig({
+          backends: {
+            d: { type: "local", options: { root: "/tmp/x" }, retry: { max_attempts: 2 } },
+          },
+          stores: {},
+        }),
+      `"backends.d.retry" is not a known option`,
+    );
+  });
+
+  test("max_concurrency and reject_write_under_file_ancestor (Azure)", () => {
+    const config = parseConfig(azure({
+      connection_string: CONN,
+      max_concurrency: 8,
+      reject_write_under_file_ancestor: false,
+    }));
+    assert.deepEqual(config.backends.az!.options, {
+      container: "data",
+      connectionString: CONN,
+      concurrency: 8,
+      strictPaths: false,
+    });
+    const on = parseConfig(
+      azure({ connection_string: CONN, reject_write_under_file_ancestor: true }),
+    );
+    assert.equal(on.backends.az!.options!.strictPaths, true);
+    throwsConfig(
+      () => parseConfig(azure({ connection_string: CONN, max_concurrency: 2, concurrency: 3 })),
+      `"backends.az.options.max_concurrency" and "backends.az.options.concurrency" set the same option`,
+    );
+    throwsConfig(
+      () => parseConfig(azure({ connection_string: CONN, max_concurrency: 0 })),
+      `"backends.az.options.max_concurrency" must be an integer from 1 to 64, got 0`,
+    );
+    throwsConfig(
+      () =>
+        parseConfig(azure({ connection_string: CONN, reject_write_under_file_ancestor: "yes" })),
+      `"backends.az.options.reject_write_under_file_ancestor" must be`,
+    );
+    // Only Azure has these aliases.
+    throwsConfig(
+      () =>
+        parseConfig({
+          backends: { d: { type: "local", options: { root: "/tmp/x", max_concurrency: 2 } } },
+          stores: {},
+        }),
+      `"backends.d.options.max_concurrency" is not a known option`,
+    );
+  });
+
+  const KEY = "a2V5LW9uZQ==";
+  const ACCOUNT_CONN = `DefaultEndpointsProtocol=https;AccountName=acct1;AccountKey=${KEY};` +
+    "EndpointSuffix=core.windows.net";
+
+  test("connection_string with an agreeing account_name / account_key: the connection string wins", () => {
+    for (
+      const extra of [
+        { account_name: "acct1" },
+        { account_name: "ACCT1" },
+        { account_key: KEY },
+        { account_name: "acct1", account_key: KEY },
+      ]
+    ) {
+      const config = parseConfig(azure({ connection_string: ACCOUNT_CONN, ...extra }));
+      assert.deepEqual(
+        config.backends.az!.options,
+        { container: "data", connectionString: ACCOUNT_CONN },
+        JSON.stringify(extra),
+      );
+      new Registry(config);
+    }
+    const dev = parseConfig(azure({
+      connection_string: "UseDevelopmentStorage=true",
+      account_name: "devstoreaccount1",
+    }));
+    assert.deepEqual(dev.backends.az!.options, {
+      container: "data",
+      connectionString: "UseDevelopmentStorage=true",
+    });
+  });
+
+  test("a disagreeing account_name or account_key is an error naming both keys, not the values", () => {
+    const env = { CONN_STRING: ACCOUNT_CONN.replace(KEY, SECRET), ACCOUNT: "secretacct9" };
+    const name = throwsConfig(
+      () =>
+        parseConfig(azure({ connection_string: "${CONN_STRING}", account_name: "${ACCOUNT}" }), {
+          env,
+        }),
+      `"backends.az.options.account_name" and "backends.az.options.connection_string" name different storage accounts`,
+    );
+    assertHidden(name, "secretacct9");
+    assertHidden(name, SECRET);
+    const key = throwsConfig(
+      () =>
+        parseConfig(
+          azure({ connectionString: "${CONN_STRING}", accountName: "acct1", accountKey: KEY }),
+          { env },
+        ),
+      `"backends.az.options.accountKey" and "backends.az.options.connectionString" hold different account keys`,
+    );
+    assertHidden(key, SECRET);
+    assertHidden(key, KEY);
+  });
+
+  test("account_name with a connection string that names no account is an error", () => {
+    const sasOnly = "BlobEndpoint=https://acct1.blob.core.windows.net;SharedAccessSignature=sv=1";
+    throwsConfig(
+      () => parseConfig(azure({ connection_string: sasOnly, account_name: "acct1" })),
+      `"backends.az.options.account_name" cannot be checked against "backends.az.options.connection_string", which has no AccountName`,
+    );
+    throwsConfig(
+      () => parseConfig(azure({ connection_string: sasOnly, account_key: KEY })),
+      "which has no AccountKey",
+    );
+    // Other combinations stay refused by the Azure options.
+    throwsConfig(
+      () => parseConfig(azure({ connection_string: ACCOUNT_CONN, sas_token: "sv=1" })),
+      "cannot be combined",
+    );
   });
 });

@@ -21,7 +21,9 @@ const CONFIG = `Config:
                     Default: $REMOTE_STORE_CONFIG, else ./remote-store.json,
                     else ./remote-store.toml. \${VAR} and \${VAR:-default} expand
                     from the environment; the Python library's snake_case keys
-                    work too. A relative local "root" is relative to the file.`;
+                    work too. A relative local "root" is relative to the file.
+                    A file named pyproject.toml holds the config in its
+                    [tool.remote-store] table.`;
 
 /** The text of `remote-store --help`. */
 export const MAIN_HELP = `remote-store: files in memory, on disk and in Azure, from the shell.

@@ -93,6 +93,82 @@ root_path = "\${DATA_ROOT:-reports}"
     assert.equal(r.stdout, "q1.csv\n");
   });
 
+  // A Python project file: the config is its [tool.remote-store] table, in the
+  // Python library's spelling (backend-level retry, store options, Azure
+  // max_concurrency and a connection string with account_name).
+  const pyproject = `
+[project]
+name = "reports"
+dependencies = ["remote-store>=0.33"]
+
+[tool.remote-store.backends.disk]
+type = "local"
+options = { root = "\${DATA_DIR}" }
+
+[tool.remote-store.backends.azure]
+type = "azure"
+retry = { max_attempts = 5, backoff_base = 2.0, backoff_max = 30.0, jitter = 0.5 }
+
+[tool.remote-store.backends.azure.options]
+container = "data"
+connection_string = "UseDevelopmentStorage=true"
+account_name = "devstoreaccount1"
+max_concurrency = 4
+reject_write_under_file_ancestor = true
+
+[tool.remote-store.stores.data]
+backend = "disk"
+root_path = "reports"
+options = { description = "quarterly" }
+`;
+
+  test("--config pyproject.toml reads its [tool.remote-store] table, Python keys and all", async () => {
+    const cwd = join(dir.path, "py-project");
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, "pyproject.toml"), pyproject);
+    const r = await cli(["ls", "data:", "--config", "pyproject.toml"], { env, cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "q1.csv\n");
+    const viaEnv = await cli(["cat", "data:q1.csv"], {
+      env: { ...env, REMOTE_STORE_CONFIG: join(cwd, "pyproject.toml") },
+      cwd: dir.path,
+    });
+    assert.equal(viaEnv.stdout, "a,b\n1,2\n");
+  });
+
+  test("an error in pyproject.toml names the key path from the file's top", async () => {
+    const cwd = join(dir.path, "py-project-typo");
+    mkdirSync(cwd);
+    writeFileSync(
+      join(cwd, "pyproject.toml"),
+      pyproject.replace('account_name = "devstoreaccount1"', 'account_name = "someone"'),
+    );
+    const r = await cli(["ls", "data:", "--config", "pyproject.toml"], { env, cwd });
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(
+      r.stderr,
+      /"tool\.remote-store\.backends\.azure\.options\.account_name" and "tool\.remote-store\.backends\.azure\.options\.connection_string" name different storage accounts/,
+    );
+    const none = join(dir.path, "py-project-none");
+    mkdirSync(none);
+    writeFileSync(join(none, "pyproject.toml"), '[project]\nname = "x"\n');
+    const missing = await cli(["ls", "data:", "--config", "pyproject.toml"], { env, cwd: none });
+    assert.equal(missing.code, 7, missing.stderr);
+    assert.match(missing.stderr, /The config file "pyproject\.toml" has no table "tool"/);
+  });
+
+  test("a Python-style TOML file with store options tables", async () => {
+    const file = join(dir.path, "python.toml");
+    writeFileSync(
+      file,
+      toml.replace("[stores.data]", '[backends.mem]\ntype = "memory"\n\n[stores.data]') +
+        'options = { cache = true }\n\n[stores.scratch]\nbackend = "mem"\noptions = {}\n',
+    );
+    const r = await cli(["ls", "data:", "--config", file], { env, cwd: dir.path });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "q1.csv\n");
+  });
+
   const invalid: [string, string | undefined, string, RegExp][] = [
     [
       "no config file",

@@ -16,7 +16,7 @@ const read = (path: string): Config =>
 const root = read("deno.json");
 const bench = read("bench/deno.json");
 
-/** Root imports the benchmark never reaches: test servers, the CLI's TOML parser, the examples' Node server. */
+/** Root imports the benchmark never reaches: test servers, the TOML parser (loaded only for TOML configs), the examples' Node server. */
 const notForBench = ["azurite", "smol-toml", "srvx"];
 
 test("bench/deno.json maps every package the library needs as deno.json does, and its own peers", () => {
