@@ -137,6 +137,8 @@ function makeCertificate(): TestCertificate {
       "/CN=127.0.0.1",
       "-addext",
       "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
     ], { stdio: "pipe" });
     return { dir, pem: readFileSync(certPath, "utf8"), certPath, keyPath };
   } catch (error) {

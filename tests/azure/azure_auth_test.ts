@@ -148,13 +148,22 @@ describe("azure authentication", () => {
     assert.equal(calls, 0);
   });
 
-  test("no credential: DefaultAzureCredential, created without I/O", () => {
+  test("no credential: DefaultAzureCredential, created without I/O", async () => {
     const backend = env.backend({ accountName: "someaccount" });
     assert.equal(backend.toJSON().auth, "default");
     const container = backend.unwrap(ContainerClient);
-    assert.equal(container.credential.constructor.name, "DefaultAzureCredential");
     const fileSystem = backend.unwrap(DataLakeFileSystemClient);
     assert.equal(fileSystem.url, `https://someaccount.dfs.core.windows.net/${env.container}`);
     assert.equal(container.url, `https://someaccount.blob.core.windows.net/${env.container}`);
+    // The SDK clients share one credential that loads `@azure/identity` on
+    // first use (src/backends/azure/_credential.ts): loading it, without
+    // asking for a token, gives a DefaultAzureCredential.
+    const credential = container.credential as {
+      getToken?: unknown;
+      load?: () => Promise<object>;
+    };
+    assert.equal(typeof credential.getToken, "function");
+    assert.equal(fileSystem.credential, container.credential);
+    assert.equal((await credential.load!()).constructor.name, "DefaultAzureCredential");
   });
 });

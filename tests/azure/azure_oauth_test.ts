@@ -1,14 +1,17 @@
 // Token-credential auth and the user delegation SAS, against Azurite over
 // HTTPS with `--oauth basic` (see tests/azure/_oauth.ts for what Azurite
-// checks). The CA of Azurite's throw-away certificate is trusted through an
-// https.Agent given to the SDK (`clientOptions.agent`) and to node:https for
-// the plain, credential-less requests; TLS verification stays on.
+// checks). The CA of Azurite's throw-away certificate is trusted through the
+// backend's `fetch` option (per runtime: a Deno HTTP client, Bun's `tls.ca`,
+// `createNodeFetch({ ca })` on Node), through an https.Agent given to the SDK
+// clients of `unwrap` (`clientOptions.agent`), and through node:https for the
+// plain, credential-less requests; TLS verification stays on.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import https from "node:https";
 import { ContainerClient } from "@azure/storage-blob";
 import { NotFoundError, PermissionDeniedError, Store } from "../../mod.ts";
 import { AzureBackend, type AzureBackendOptions } from "../../azure.ts";
+import { createNodeFetch } from "../../node.ts";
 import { type Azurite, randomContainerName, startAzurite } from "../_azurite.ts";
 import { FAST_RETRY, HOOK } from "./_setup.ts";
 import { TEST_OBJECT_ID, TEST_TENANT_ID, type TestClaims, TestTokenCredential } from "./_oauth.ts";
@@ -44,21 +47,70 @@ function request(
   });
 }
 
+type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** A `fetch` that trusts only `ca` for HTTPS (TLS verification stays on), per runtime. */
+function trustingFetch(ca: string): { fetch: FetchLike; close(): void } {
+  const g = globalThis as {
+    Deno?: { createHttpClient(options: { caCerts: string[] }): { close(): void } };
+    Bun?: unknown;
+  };
+  if (g.Deno) {
+    const client = g.Deno.createHttpClient({ caCerts: [ca] });
+    return {
+      fetch: (input, init) => fetch(input, { ...init, client } as RequestInit),
+      close: () => client.close(),
+    };
+  }
+  if (g.Bun) {
+    return {
+      fetch: (input, init) => fetch(input, { ...init, tls: { ca } } as RequestInit),
+      close: () => {},
+    };
+  }
+  const nodeFetch = createNodeFetch({ ca });
+  return { fetch: nodeFetch, close: () => nodeFetch.close() };
+}
+
 /**
- * Asserts a PermissionDeniedError. With `reason`, its cause (the SDK's
- * RestError) must carry Azurite's AuthenticationErrorDetail, so that a test
- * fails if the token is refused for another reason than the one it is about.
- * (Only responses with an error body have it: not HEAD, nor a download.)
+ * Bodies of the 403 answers the backends received, in order: Azurite's
+ * `<AuthenticationErrorDetail>` says why a token was refused.
+ */
+const deniedBodies: string[] = [];
+
+/** Wraps a `fetch` to record the body of every 403 answer in {@link deniedBodies}. */
+function recording(inner: FetchLike): FetchLike {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    if (response.status === 403 && response.body) {
+      deniedBodies.push(await response.clone().text());
+    }
+    return response;
+  };
+}
+
+/**
+ * Asserts a PermissionDeniedError. With `reason`, a 403 answer to the
+ * operation must carry Azurite's AuthenticationErrorDetail matching it, so
+ * that a test fails if the token is refused for another reason than the one
+ * it is about. (Only responses with an error body have it: not HEAD, nor a
+ * download.)
  */
 async function assertDenied(promise: Promise<unknown>, reason?: RegExp): Promise<void> {
+  // No answer can have arrived yet: fetch resolves asynchronously.
+  const from = deniedBodies.length;
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof PermissionDeniedError, `PermissionDeniedError, got ${error}`);
-    if (reason) {
-      const cause = error.cause as { details?: { authenticationErrorDetail?: string } };
-      assert.match(String(cause?.details?.authenticationErrorDetail), reason);
-    }
     return true;
   });
+  if (reason) {
+    const details = deniedBodies.slice(from)
+      .map((body) => /<AuthenticationErrorDetail>([^<]*)</.exec(body)?.[1] ?? "");
+    assert.ok(
+      details.some((detail) => reason.test(detail)),
+      `AuthenticationErrorDetail matching ${reason}, got ${JSON.stringify(details)}`,
+    );
+  }
 }
 
 /** Every byte value, twice, so that a text decoding anywhere would show. */
@@ -70,8 +122,13 @@ describe("AzureBackend with a token credential (Azurite, HTTPS, --oauth basic)",
   const container = randomContainerName("oauth");
   const backends: AzureBackend[] = [];
   const agents: https.Agent[] = [];
+  let trusting: { fetch: FetchLike; close(): void } | undefined;
 
-  /** A backend on the HTTPS endpoint; token credential unless overridden. */
+  /**
+   * A backend on the HTTPS endpoint; token credential unless overridden. Its
+   * requests go through a `fetch` trusting the test CA; the SDK clients of
+   * `unwrap` through an https.Agent trusting it.
+   */
   function backend(options: Partial<AzureBackendOptions> = {}): AzureBackend {
     const agent = new https.Agent({ ca, keepAlive: true });
     agents.push(agent);
@@ -80,6 +137,7 @@ describe("AzureBackend with a token credential (Azurite, HTTPS, --oauth basic)",
       accountUrl: az.url,
       hns: false,
       retry: FAST_RETRY,
+      fetch: recording(trusting!.fetch),
       clientOptions: { agent },
       ...(options.accountKey ? {} : { credential: new TestTokenCredential() }),
       ...options,
@@ -99,6 +157,7 @@ describe("AzureBackend with a token credential (Azurite, HTTPS, --oauth basic)",
     az = await startAzurite({ oauth: true });
     assert.ok(az.url.startsWith("https://127.0.0.1:"), az.url);
     ca = az.ca!;
+    trusting = trustingFetch(ca);
     // The container is created with a bearer token too.
     await backend().unwrap(ContainerClient).create();
   }, HOOK);
@@ -109,6 +168,7 @@ describe("AzureBackend with a token credential (Azurite, HTTPS, --oauth basic)",
     } finally {
       for (const b of backends) await b.close();
       for (const a of agents) a.destroy();
+      trusting?.close();
       await az?.stop();
     }
   }, HOOK);
@@ -120,6 +180,14 @@ describe("AzureBackend with a token credential (Azurite, HTTPS, --oauth basic)",
       }),
       (error: NodeJS.ErrnoException) => /SELF_SIGNED|CERT/.test(String(error.code)),
     );
+  });
+
+  test("TLS is verified: the backend's default fetch does not trust the endpoint", async () => {
+    const store = new Store(backend({ fetch: undefined }), { rootPath: "untrusted" });
+    await assert.rejects(store.write("x.txt", "x"), (error: unknown) => {
+      assert.ok(!(error instanceof PermissionDeniedError), `not an answer, got ${error}`);
+      return true;
+    });
   });
 
   test('hns: "auto" probes the account with a bearer token', async () => {

@@ -133,7 +133,7 @@ function closedError(cause?: unknown): BackendUnavailableError {
 }
 
 /** The code and message of an error body: XML (Blob) or JSON (DFS). */
-function parseErrorBody(text: string): { code?: string; message?: string } {
+function parseErrorBody(text: string): { code?: string; message?: string; detail?: string } {
   const trimmed = text.trimStart();
   if (trimmed.startsWith("<")) return parseStorageError(trimmed);
   if (trimmed.startsWith("{")) {
@@ -417,7 +417,9 @@ export class AzureHttp {
     }
     const parsed = parseErrorBody(text);
     const code = response.headers.get("x-ms-error-code") ?? parsed.code;
-    const said = (parsed.message ?? "").split("\n")[0]!.trim();
+    const said = [parsed.message, parsed.detail]
+      .map((text) => (text ?? "").split("\n")[0]!.trim())
+      .filter((text) => text !== "").join(" ");
     const message = `Azure answered ${response.status}${code ? ` ${code}` : ""}${
       said ? `: ${said}` : ""
     }`;

@@ -135,20 +135,25 @@ export function parseBlobList(xml: string): BlobListPage {
  * Reads the `<Error><Code/><Message/></Error>` body of a failed Blob request.
  *
  * @param xml The response body (may be empty or not XML at all).
- * @returns The code and the message, each when present; never throws.
+ * @returns The code, the message and an authentication failure's detail, each when present;
+ *   never throws.
  */
-export function parseStorageError(xml: string): { code?: string; message?: string } {
+export function parseStorageError(
+  xml: string,
+): { code?: string; message?: string; detail?: string } {
   let error: unknown;
   try {
     error = child(parser.parse(xml), "Error");
   } catch {
     return {};
   }
-  const out: { code?: string; message?: string } = {};
+  const out: { code?: string; message?: string; detail?: string } = {};
   const code = text(child(error, "Code"));
   const message = text(child(error, "Message"));
+  const detail = text(child(error, "AuthenticationErrorDetail"));
   if (code !== "") out.code = code;
   if (message !== "") out.message = message;
+  if (detail !== "") out.detail = detail;
   return out;
 }
 
@@ -169,4 +174,88 @@ export function blockListXml(blockIds: readonly string[]): string {
   return `<?xml version="1.0" encoding="utf-8"?><BlockList>${
     blockIds.map((id) => `<Latest>${id}</Latest>`).join("")
   }</BlockList>`;
+}
+
+/**
+ * The Get User Delegation Key request body.
+ *
+ * @param start `<Start>`, ISO 8601 UTC without fractions (`2026-12-01T12:00:00Z`).
+ * @param expiry `<Expiry>`, in the same form.
+ * @returns The XML document.
+ */
+export function userDelegationKeyRequestXml(start: string, expiry: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?><KeyInfo><Start>${start}</Start><Expiry>${expiry}</Expiry></KeyInfo>`;
+}
+
+/** A user delegation key, as Get User Delegation Key returns it (every field as sent). */
+export interface UserDelegationKeyXml {
+  /** `SignedOid`: the object id of the principal the key belongs to. */
+  signedObjectId: string;
+  /** `SignedTid`: its tenant. */
+  signedTenantId: string;
+  /** `SignedStart`, ISO 8601. */
+  signedStart: string;
+  /** `SignedExpiry`, ISO 8601. */
+  signedExpiry: string;
+  /** `SignedService`, `b`. */
+  signedService: string;
+  /** `SignedVersion`: the service version that issued the key. */
+  signedVersion: string;
+  /** `Value`: the base64 key. */
+  value: string;
+}
+
+/**
+ * Reads a Get User Delegation Key response body.
+ *
+ * @param xml The response body.
+ * @returns The key's fields.
+ * @throws {Error} When the body is not a `UserDelegationKey` document with a `Value`.
+ */
+export function parseUserDelegationKey(xml: string): UserDelegationKeyXml {
+  const root = child(parser.parse(xml), "UserDelegationKey");
+  const field = (name: string) => text(child(root, name)).trim();
+  if (!isNode(root) || field("Value") === "") {
+    throw new Error("The Get User Delegation Key response is not a UserDelegationKey document");
+  }
+  return {
+    signedObjectId: field("SignedOid"),
+    signedTenantId: field("SignedTid"),
+    signedStart: field("SignedStart"),
+    signedExpiry: field("SignedExpiry"),
+    signedService: field("SignedService"),
+    signedVersion: field("SignedVersion"),
+    value: field("Value"),
+  };
+}
+
+/** An element that may occur once or more: the parser gives one node, an array, or nothing. */
+function many(node: unknown): unknown[] {
+  if (node === undefined) return [];
+  return Array.isArray(node) ? node : [node];
+}
+
+/** The block ids of a Get Block List answer. */
+export interface BlockListIds {
+  /** Ids of the committed blocks, in content order. */
+  committed: string[];
+  /** Ids of the staged, uncommitted blocks. */
+  uncommitted: string[];
+}
+
+/**
+ * Reads one Get Block List response body.
+ *
+ * @param xml The response body.
+ * @returns The committed and the uncommitted block ids (base64, as staged), in order.
+ * @throws {Error} When the body is not a `BlockList` document.
+ */
+export function parseBlockList(xml: string): BlockListIds {
+  const root = child(parser.parse(xml), "BlockList");
+  if (root === undefined || typeof root === "string" && root.trim() !== "") {
+    throw new Error("The Get Block List response is not a BlockList document");
+  }
+  const ids = (name: string) =>
+    many(child(child(root, name), "Block")).map((block) => text(child(block, "Name")));
+  return { committed: ids("CommittedBlocks"), uncommitted: ids("UncommittedBlocks") };
 }

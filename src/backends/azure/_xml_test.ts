@@ -103,3 +103,38 @@ RequestId:1</Message></Error>`,
     });
   });
 });
+
+import { parseBlockList } from "./_xml.ts";
+
+describe("Get Block List XML", () => {
+  test("committed and uncommitted ids in order, one block or many, ids with + / =", () => {
+    const xml = `<?xml version="1.0" encoding="utf-8"?>
+<BlockList>
+  <CommittedBlocks>
+    <Block><Name>+/8tMA==</Name><Size>6</Size></Block>
+    <Block><Name>YWJjZC0wMDAwMDE=</Name><Size>4194304</Size></Block>
+  </CommittedBlocks>
+  <UncommittedBlocks><Block><Name>eHl6</Name><Size>1</Size></Block></UncommittedBlocks>
+</BlockList>`;
+    assert.deepEqual(parseBlockList(xml), {
+      committed: ["+/8tMA==", "YWJjZC0wMDAwMDE="],
+      uncommitted: ["eHl6"],
+    });
+  });
+
+  test("no blocks: empty or self-closing lists", () => {
+    assert.deepEqual(
+      parseBlockList(
+        `<BlockList><CommittedBlocks /><UncommittedBlocks></UncommittedBlocks></BlockList>`,
+      ),
+      { committed: [], uncommitted: [] },
+    );
+    assert.deepEqual(parseBlockList(`<BlockList/>`), { committed: [], uncommitted: [] });
+  });
+
+  test("a body that is not a BlockList document is an error", () => {
+    assert.throws(() => parseBlockList("<Error><Code>x</Code></Error>"), {
+      message: "The Get Block List response is not a BlockList document",
+    });
+  });
+});
