@@ -168,6 +168,8 @@ export class AzureHttp {
   readonly #credential: TokenCredentialLike | undefined;
   readonly #ownCredential: ClosableCredential | undefined;
   #token: Promise<{ token: string; expiresOnTimestamp: number }> | undefined;
+  /** Closes the HTTP client of {@link #ownFetch}, when there is one. */
+  #releaseClient: (() => void) | undefined;
 
   /**
    * @param options Parsed backend options.
@@ -178,7 +180,7 @@ export class AzureHttp {
     this.#auth = auth;
     this.#endpoints = endpoints;
     this.#container = options.container;
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#fetch = options.fetch ?? this.#ownFetch();
     const retry = options.retry ?? {};
     this.#retry = {
       maxTries: Math.max(1, retry.maxTries ?? RETRY_DEFAULTS.maxTries),
@@ -205,6 +207,24 @@ export class AzureHttp {
     }
     this.#secretPatterns = [...variants].sort((a, b) => b.length - a.length)
       .map((s) => new RegExp(escapeRegExp(s), "g"));
+  }
+
+  /**
+   * The runtime's `fetch`; on Deno through an HTTP client of this backend's
+   * own, so that `close()` also closes its idle keep-alive connections
+   * (elsewhere the runtime's connection pool keeps and ends them).
+   */
+  #ownFetch(): FetchLike {
+    const deno = (globalThis as {
+      Deno?: { createHttpClient?(options: Record<string, never>): { close(): void } };
+    }).Deno;
+    if (typeof deno?.createHttpClient !== "function") return (input, init) => fetch(input, init);
+    let client: { close(): void } | undefined;
+    this.#releaseClient = () => client?.close();
+    return (input, init) => {
+      client ??= deno.createHttpClient!({});
+      return fetch(input, { ...init, client } as RequestInit);
+    };
   }
 
   /** The container name. */
@@ -440,6 +460,23 @@ export class AzureHttp {
   }
 
   /**
+   * Authorizes a Blob Batch sub-request on its own headers: a bearer token
+   * with a token credential; nothing otherwise (Shared Key sub-requests are
+   * signed with {@link hmacBase64}, SAS ones carry the SAS in their URL).
+   *
+   * @param request The sub-request's method, URL and headers.
+   * @param signal The caller's signal (for a token request).
+   */
+  async authorizeSubRequest(
+    request: { method: string; url: URL; headers: Headers },
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (this.#credential) {
+      request.headers.set("authorization", `Bearer ${await this.#bearer(signal)}`);
+    }
+  }
+
+  /**
    * The base64 HMAC-SHA256 of `stringToSign` with the account key (for a service SAS).
    *
    * @param stringToSign The string to sign.
@@ -469,5 +506,10 @@ export class AzureHttp {
   close(): void {
     this.#closing.abort(closedError());
     this.#ownCredential?.close();
+    try {
+      this.#releaseClient?.();
+    } catch {
+      // already closed
+    }
   }
 }
