@@ -40,6 +40,7 @@ export { type BackendType, memoryBackendType, registerBackendType } from "./src/
 export {
   type BackendConfig,
   type ConfigTypesOptions,
+  type LayerConfig,
   type RegistryConfig,
   type StoreProfile,
   validateConfig,
@@ -48,3 +49,9 @@ export * from "./src/config_parse.ts";
 export * from "./src/transfer.ts";
 export * from "./src/serve.ts";
 export { MemoryBackend } from "./src/backends/memory/memory_backend.ts";
+export * from "./src/layer.ts";
+export * from "./src/layers/observe.ts";
+export * from "./src/layers/log.ts";
+export * from "./src/layers/otel.ts";
+export * from "./src/layers/timeout.ts";
+export * from "./src/layers/concurrency_limit.ts";

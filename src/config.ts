@@ -8,6 +8,10 @@ import { InvalidConfigError, RemoteStoreError } from "./errors.ts";
 import { normalizePath } from "./paths.ts";
 import { type BackendType, knownBackendTypes } from "./backend_type.ts";
 import { describe } from "./_options.ts";
+import type { Layer } from "./layer.ts";
+import { type LayerConfig, layersFromConfig } from "./layers/_config.ts";
+
+export type { LayerConfig };
 
 /** One backend: its type and the options that type takes. */
 export interface BackendConfig {
@@ -15,6 +19,11 @@ export interface BackendConfig {
   type: string;
   /** Options of that type (for example `{ root }` for local, `{ container, ... }` for azure). */
   options?: Record<string, unknown>;
+  /**
+   * Layers around this backend, outermost first, as JSON (see
+   * {@link LayerConfig}): `[{ "type": "timeout", "ms": 30000 }]`.
+   */
+  layers?: LayerConfig[];
 }
 
 /** One store: which backend it uses and which folder of it. */
@@ -58,6 +67,8 @@ export interface ConfigTypesOptions {
 export interface CheckedBackend {
   type: BackendType;
   options: unknown;
+  /** The layers of `backends.<name>.layers`, outermost first. */
+  layers: Layer[];
 }
 
 /**
@@ -109,7 +120,9 @@ export function checkConfig(
     }
     const optionsKey = `backends.${name}.options`;
     const given = backend.options === undefined ? {} : requireRecord(backend.options, optionsKey);
-    checked.set(name, { type, options: parseOptions(type, given, optionsKey) });
+    const parsed = parseOptions(type, given, optionsKey);
+    const layers = layersFromConfig(backend.layers, `backends.${name}.layers`);
+    checked.set(name, { type, options: parsed, layers });
   }
   for (const [name, value] of Object.entries(stores)) {
     const store = requireRecord(value, `stores.${name}`);

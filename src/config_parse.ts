@@ -30,7 +30,7 @@ const HIDDEN = "a value from the environment (not shown)";
 const MIN_RAW_HIDE = 8;
 
 const TOP_KEYS = ["backends", "stores"] as const;
-const BACKEND_KEYS = ["type", "options", "retry"] as const;
+const BACKEND_KEYS = ["type", "options", "retry", "layers"] as const;
 /** The Python library's `RetryPolicy` fields (a backend's `retry` table). */
 const RETRY_KEYS = ["max_attempts", "backoff_base", "backoff_max", "jitter", "timeout"] as const;
 /** Python `RetryPolicy` field -> this library's `retry` option, and the seconds -> ms factor. */
@@ -364,6 +364,11 @@ function parseBackend(parser: Parser, value: unknown, path: string): Data {
   }
   const retryKey = keys.get("retry");
   if (retryKey !== undefined) pythonRetry(parser, table[retryKey], out, path);
+  const layersKey = keys.get("layers");
+  if (layersKey !== undefined) {
+    // Layer tables keep their keys (`type`, `ms`, `limit`, `level`); validateConfig checks them.
+    out.layers = parser.data(table[layersKey], `${path}.layers`, `${path}.${layersKey}`, 3, false);
+  }
   return out;
 }
 

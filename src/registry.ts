@@ -14,10 +14,54 @@ import {
 } from "./config.ts";
 import { BackendUnavailableError, InvalidConfigError, RemoteStoreError } from "./errors.ts";
 import { Store } from "./store.ts";
-import { snapshot } from "./_options.ts";
+import { describe, snapshot } from "./_options.ts";
+import { type Layer, withLayers } from "./layer.ts";
 
 /** Options of the {@link Registry} constructor. */
-export interface RegistryOptions extends ConfigTypesOptions {}
+export interface RegistryOptions extends ConfigTypesOptions {
+  /**
+   * Layers per backend name, outermost first, for layers that need code (an
+   * {@link observeLayer} sink, an {@link openTelemetryLayer} tracer). They
+   * wrap the layers of the config's `backends.<name>.layers`, so they see
+   * what those do (a timeout, for example). Every store on the backend, and
+   * every child of those stores, goes through them.
+   */
+  layers?: Record<string, readonly Layer[]>;
+}
+
+/** Checks `options.layers` against the configured backends; returns a copy. */
+function checkLayers(
+  layers: Record<string, readonly Layer[]> | undefined,
+  backends: Map<string, CheckedBackend>,
+): Map<string, Layer[]> {
+  const out = new Map<string, Layer[]>();
+  if (layers === undefined) return out;
+  if (typeof layers !== "object" || layers === null || Array.isArray(layers)) {
+    throw new InvalidConfigError(`"layers" must be an object, got ${describe(layers)}`);
+  }
+  for (const [name, list] of Object.entries(layers)) {
+    if (!backends.has(name)) {
+      const known = [...backends.keys()].map((b) => `"${b}"`).join(", ") || "none";
+      throw new InvalidConfigError(
+        `"layers.${name}" must name a configured backend (${known})`,
+      );
+    }
+    if (!Array.isArray(list)) {
+      throw new InvalidConfigError(`"layers.${name}" must be an array, got ${describe(list)}`);
+    }
+    list.forEach((layer: unknown, i) => {
+      if (typeof (layer as Partial<Layer> | null)?.wrap !== "function") {
+        throw new InvalidConfigError(
+          `"layers.${name}[${i}]" must be a layer (an object with a wrap function), got ${
+            describe(layer)
+          }`,
+        );
+      }
+    });
+    out.set(name, [...list]);
+  }
+  return out;
+}
 
 /**
  * Turns a {@link RegistryConfig} into Stores. The config is validated at
@@ -56,10 +100,25 @@ export interface RegistryOptions extends ConfigTypesOptions {}
  * }, { backendTypes: [localBackendType, azureBackendType] });
  * const reports = registry.getStore("reports");
  * ```
+ *
+ * @example Layers per backend: in the config (JSON) and in code
+ * ```ts
+ * import { type OperationEvent, observeLayer, Registry } from "@remote-store/remote-store";
+ * const events: OperationEvent[] = [];
+ * await using registry = new Registry({
+ *   backends: {
+ *     mem: { type: "memory", layers: [{ type: "timeout", ms: 30000 }, { type: "concurrencyLimit", limit: 8 }] },
+ *   },
+ *   stores: { data: { backend: "mem", rootPath: "data" } },
+ * }, { layers: { mem: [observeLayer({ sink: (event) => events.push(event) })] } });
+ * await registry.getStore("data").child("2026").write("a.txt", "hello");
+ * console.log(events.map((e) => `${e.backend} ${e.operation} ${e.path}`)); // ["mem writeBytes data/2026/a.txt"]
+ * ```
  */
 export class Registry implements AsyncDisposable {
   readonly #config: RegistryConfig;
   readonly #checked: Map<string, CheckedBackend>;
+  readonly #layers: Map<string, Layer[]>;
   readonly #backends = new Map<string, Backend>();
   #closed = false;
 
@@ -70,13 +129,14 @@ export class Registry implements AsyncDisposable {
    *
    * @param config Backends and stores by name.
    * @param options `backendTypes`: the backend types the config may name
-   *   besides `memory` and the registered ones.
+   *   besides `memory` and the registered ones; `layers`: layers per backend name.
    * @throws {InvalidConfigError} Naming the key path of the first problem; an
    *   unknown backend type lists the known ones and says how to add one.
    */
   constructor(config: RegistryConfig, options: RegistryOptions = {}) {
     config = snapshot(config, "config");
     this.#checked = checkConfig(config, options);
+    this.#layers = checkLayers(options.layers, this.#checked);
     this.#config = config;
   }
 
@@ -126,6 +186,8 @@ export class Registry implements AsyncDisposable {
 
   /**
    * Creates (once) and returns a backend by name, for direct use or `unwrap`.
+   * A backend with layers is returned wrapped in them (its `unwrap` reaches
+   * the backend itself).
    *
    * @param name A backend name from the config.
    * @returns The backend instance shared by every store that uses it.
@@ -156,9 +218,11 @@ export class Registry implements AsyncDisposable {
   #backend(name: string): Backend {
     let backend = this.#backends.get(name);
     if (backend === undefined) {
-      const { type, options } = this.#checked.get(name)!;
+      const { type, options, layers } = this.#checked.get(name)!;
       try {
-        backend = type.create(options);
+        backend = withLayers(type.create(options), [...(this.#layers.get(name) ?? []), ...layers], {
+          backendName: name,
+        });
       } catch (error) {
         if (error instanceof RemoteStoreError) throw error.withContext({ backend: name });
         throw new InvalidConfigError(

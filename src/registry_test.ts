@@ -4,11 +4,19 @@ import {
   type Backend,
   type BackendType,
   BackendUnavailableError,
+  concurrencyLimitLayer,
+  ForwardingBackend,
   InvalidConfigError,
+  type Layer,
+  loadConfigText,
   MemoryBackend,
+  observeLayer,
+  type OperationEvent,
+  parseConfig,
   registerBackendType,
   Registry,
   type RegistryConfig,
+  type SignalOptions,
   Store,
 } from "../mod.ts";
 import { localBackendType } from "../local.ts";
@@ -119,7 +127,7 @@ describe("Registry", () => {
   });
 
   test("printing a registry shows names, never options", () => {
-    const secret = "s3cr3t-account-key";
+    const secret = "czNjcjN0LWFjY291bnQta2V5"; // base64, as account keys are
     const registry = new Registry({
       backends: {
         az: {
@@ -231,5 +239,191 @@ describe("Registry", () => {
       () => new Registry(config, { backendTypes: [{ type: "x" } as unknown as BackendType] }),
       TypeError,
     );
+  });
+});
+
+describe("Registry layers", () => {
+  /** A layer that records which backend name it wrapped and the deletes it sees. */
+  function recorder(log: string[]): Layer {
+    return {
+      name: "recorder",
+      wrap(backend, context) {
+        log.push(`wrap ${context.backendName}`);
+        return new class extends ForwardingBackend {
+          override delete(key: string, options: SignalOptions): Promise<void> {
+            log.push(`delete ${context.backendName} ${key}`);
+            return super.delete(key, options);
+          }
+        }(backend);
+      },
+    };
+  }
+
+  test("code layers wrap each named backend once; stores and children go through them", async () => {
+    const log: string[] = [];
+    await using registry = new Registry(config, { layers: { mem: [recorder(log)] } });
+    assert.deepEqual(log, [], "no backend is created before use");
+    const data = registry.getStore("data");
+    await data.write("a.txt", "x");
+    await data.child("sub").write("b.txt", "y");
+    await data.delete("a.txt");
+    await data.child("sub").delete("b.txt");
+    await registry.getStore("archive").write("c.txt", "z");
+    await registry.getStore("archive").delete("c.txt");
+    await registry.getStore("elsewhere").write("d.txt", "w");
+    await registry.getStore("elsewhere").delete("d.txt");
+    assert.deepEqual(log, [
+      "wrap mem",
+      "delete mem example/data/a.txt",
+      "delete mem example/data/sub/b.txt",
+      "delete mem example/archive/c.txt",
+    ]);
+    const backend = await registry.getBackend("mem");
+    assert.ok(!(backend instanceof MemoryBackend));
+    assert.ok(backend.unwrap(MemoryBackend) instanceof MemoryBackend);
+    assert.ok(registry.getStore("data").unwrap(MemoryBackend) instanceof MemoryBackend);
+  });
+
+  test("config layers are plain JSON; code layers wrap them", async () => {
+    const events: OperationEvent[] = [];
+    const json: RegistryConfig = JSON.parse(JSON.stringify({
+      backends: {
+        mem: {
+          type: "memory",
+          layers: [{ type: "concurrencyLimit", limit: 1 }, { type: "timeout", ms: 60000 }],
+        },
+      },
+      stores: { s: { backend: "mem" } },
+    }));
+    await using registry = new Registry(json, {
+      layers: { mem: [observeLayer({ sink: (e) => events.push(e) })] },
+    });
+    const store = registry.getStore("s");
+    await store.write("f.bin", new Uint8Array(600 * 1024));
+    // The config's limit of 1 holds while a read stream is open.
+    const stream = await store.read("f.bin");
+    let answered = false;
+    const info = store.getFileInfo("f.bin").then(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(answered, false);
+    await stream.cancel();
+    await info;
+    assert.deepEqual(events.map((e) => `${e.operation} ${e.outcome}`), [
+      "writeBytes ok",
+      "read cancelled",
+      "getFileInfo ok",
+    ]);
+  });
+
+  test("a log layer in the config writes to the console", async () => {
+    const lines: string[] = [];
+    const original = console.info;
+    console.info = (message: string) => void lines.push(message);
+    try {
+      await using registry = new Registry({
+        backends: { mem: { type: "memory", layers: [{ type: "log" }] } },
+        stores: { s: { backend: "mem" } },
+      });
+      await registry.getStore("s").write("a.txt", "hi");
+    } finally {
+      console.info = original;
+    }
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^remote-store writeBytes "a\.txt" \(backend "mem"\): ok, 2 bytes/);
+  });
+
+  test("bad layers are rejected at construction, naming the key", () => {
+    const stores = { s: { backend: "m" } };
+    const bad: [unknown, RegExp][] = [
+      ["x", /"backends\.m\.layers" must be an array, got a string/],
+      [[1], /"backends\.m\.layers\[0\]" must be an object/],
+      [
+        [{ type: "retry" }],
+        /"backends\.m\.layers\[0\]\.type" must be one of "timeout", "concurrencyLimit", "log", got "retry".*in code/,
+      ],
+      [
+        [{ type: "timeout" }],
+        /"backends\.m\.layers\[0\]" is invalid: Timeout "ms" must be a positive number/,
+      ],
+      [
+        [{ type: "timeout", ms: 5, limit: 2 }],
+        /"backends\.m\.layers\[0\]\.limit" is not a known key of a "timeout" layer/,
+      ],
+      [
+        [{ type: "concurrencyLimit", limit: 0 }],
+        /"backends\.m\.layers\[0\]" is invalid: Concurrency "limit"/,
+      ],
+      [[{ type: "log", level: "loud" }], /"backends\.m\.layers\[0\]" is invalid/],
+    ];
+    for (const [layers, message] of bad) {
+      assert.throws(
+        () =>
+          new Registry({ backends: { m: { type: "memory", layers } }, stores } as RegistryConfig),
+        (e: unknown) => e instanceof InvalidConfigError && message.test(e.message),
+        String(message),
+      );
+    }
+    const config = { backends: { m: { type: "memory" } }, stores };
+    assert.throws(
+      () => new Registry(config, { layers: { other: [] } }),
+      /"layers\.other" must name a configured backend \("m"\)/,
+    );
+    assert.throws(
+      () => new Registry(config, { layers: { m: [{ name: "x" } as unknown as Layer] } }),
+      /"layers\.m\[0\]" must be a layer/,
+    );
+    assert.throws(
+      () => new Registry(config, { layers: { m: "x" as unknown as Layer[] } }),
+      /"layers\.m" must be an array/,
+    );
+  });
+
+  test("parseConfig keeps a backend's layers (JSON or TOML input)", async () => {
+    const parsed = parseConfig({
+      backends: { m: { type: "memory", layers: [{ type: "concurrencyLimit", limit: 2 }] } },
+      stores: { s: { backend: "m" } },
+    });
+    assert.deepEqual(parsed.backends.m?.layers, [{ type: "concurrencyLimit", limit: 2 }]);
+    await using registry = new Registry(parsed);
+    await registry.getStore("s").write("a", "b");
+    const toml = await loadConfigText(
+      [
+        "[backends.m]",
+        'type = "memory"',
+        "[[backends.m.layers]]",
+        'type = "timeout"',
+        "ms = 30_000",
+        "[[backends.m.layers]]",
+        'type = "concurrencyLimit"',
+        "limit = 4",
+        "[stores.s]",
+        'backend = "m"',
+      ].join("\n"),
+      "toml",
+    );
+    assert.deepEqual(toml.backends.m?.layers, [
+      { type: "timeout", ms: 30000 },
+      { type: "concurrencyLimit", limit: 4 },
+    ]);
+    assert.throws(
+      () =>
+        parseConfig({
+          backends: { m: { type: "memory", layers: [{ type: "timeout", ms: -1 }] } },
+          stores: {},
+        }),
+      /"backends\.m\.layers\[0\]" is invalid/,
+    );
+  });
+
+  test("a layer given to several backends wraps each with its own state", async () => {
+    const limit = concurrencyLimitLayer({ limit: 1 });
+    await using registry = new Registry(config, { layers: { mem: [limit], other: [limit] } });
+    const stream = await registry.getStore("data").read("x").catch(() => undefined);
+    assert.equal(stream, undefined);
+    await registry.getStore("data").write("x", new Uint8Array(10));
+    const open = await registry.getStore("data").read("x");
+    // The other backend's limit is its own: not blocked by the open stream.
+    await registry.getStore("elsewhere").write("y", "z");
+    await open.cancel();
   });
 });

@@ -48,6 +48,13 @@ const DEV_ACCOUNT = "devstoreaccount1";
 const DEV_KEY =
   "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Refuses an account key that is not base64 (the form the portal shows), never quoting it. */
+function checkKey(keyPath: string, key: string, reason: string): void {
+  if (key === "" || !BASE64.test(key)) throw invalid(keyPath, reason);
+}
+
 function trimUrl(url: string): string {
   return url.replace(/\/+$/, "");
 }
@@ -121,6 +128,7 @@ export function resolveAccount(
       if (accountName === undefined) {
         throw invalid(`${keyPath}.connectionString`, "needs AccountName with AccountKey");
       }
+      checkKey(`${keyPath}.connectionString`, accountKey, "has an AccountKey that is not base64");
       auth = { kind: "key", accountName, accountKey };
     } else if (sas !== undefined && sas !== "") {
       auth = { kind: "sas", sasToken: sas.replace(/^\?/, "") };
@@ -140,6 +148,11 @@ export function resolveAccount(
     : deriveDfsUrl(blobUrl);
   let auth: Auth;
   if (options.accountKey !== undefined) {
+    checkKey(
+      `${keyPath}.accountKey`,
+      options.accountKey,
+      "is not base64 (the form the portal shows)",
+    );
     auth = { kind: "key", accountName: options.accountName, accountKey: options.accountKey };
   } else if (options.sasToken !== undefined) {
     auth = { kind: "sas", sasToken: options.sasToken };
