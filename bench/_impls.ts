@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { Store } from "../mod.ts";
 import { AzureBackend } from "../azure.ts";
+import { createNodeFetch } from "../node.ts";
 import {
   drainNode,
   drainWeb,
@@ -90,6 +91,49 @@ export function ours(env: BenchEnv): StreamContender {
       return await drainWeb(await store.read(key));
     },
     close: () => backend.close(),
+  };
+}
+
+/**
+ * A Store over an AzureBackend that sends through `createNodeFetch()` (`node:http` with a
+ * keep-alive agent) instead of the runtime's `fetch`; `close()` closes both.
+ */
+export function ourStoreNodeFetch(
+  env: BenchEnv,
+  rootPath = "",
+): { store: Store; close(): Promise<void> } {
+  const fetch = createNodeFetch();
+  const backend = new AzureBackend({
+    container: env.container,
+    connectionString: env.connectionString,
+    blockSize: env.blockSize,
+    concurrency: env.concurrency,
+    hns: false,
+    fetch,
+  });
+  return {
+    store: new Store(backend, { rootPath }),
+    async close() {
+      await backend.close();
+      fetch.close();
+    },
+  };
+}
+
+/** remote-store through `createNodeFetch()` (the `./node` entrypoint); run on Node. */
+export function oursNodeFetch(env: BenchEnv): StreamContender {
+  const { store, close } = ourStoreNodeFetch(env);
+  return {
+    id: "store-node-fetch",
+    label: "Store (node fetch)",
+    notes: ["AzureBackend({ fetch: createNodeFetch() }): node:http with a keep-alive agent"],
+    async upload(key, size) {
+      await store.write(key, generatedWebStream(size, env.chunkSize), { overwrite: true });
+    },
+    async download(key) {
+      return await drainWeb(await store.read(key));
+    },
+    close,
   };
 }
 

@@ -26,7 +26,9 @@ import { type Azurite, randomContainerName, startAzurite } from "../tests/_azuri
 import {
   type BenchEnv,
   ours,
+  oursNodeFetch,
   ourStore,
+  ourStoreNodeFetch,
   packageVersions,
   peers,
   rawContainer,
@@ -242,6 +244,7 @@ async function listCase(
   env: BenchEnv,
   opts: Options,
   admin: ContainerClient,
+  withNodeFetch: boolean,
 ): Promise<Measurement[]> {
   const count = opts.listCount;
   const reps = opts.reps || 3;
@@ -271,9 +274,16 @@ async function listCase(
     for await (const _ of viaFetch.list("list/")) n++;
     if (n !== count) throw new Error(`listed ${n} of ${count}`);
   };
+  const viaNodeFetch = withNodeFetch ? ourStoreNodeFetch(env, "list") : undefined;
+  const listNodeFetch = async () => {
+    let n = 0;
+    for await (const _ of viaNodeFetch!.store.listFiles("", { recursive: true })) n++;
+    if (n !== count) throw new Error(`listed ${n} of ${count}`);
+  };
   await listOurs();
   await listRaw();
   await listFetch();
+  if (viaNodeFetch) await listNodeFetch();
   try {
     return await compare("list", "items/s", [
       {
@@ -293,13 +303,26 @@ async function listCase(
         notes: ["pages of 5000 read by src/backends/azure/_xml.ts (name, size, ETag, dates)"],
         run: () => timed(count, perSecond, listFetch),
       },
+      ...(viaNodeFetch
+        ? [{
+          id: "store-node-fetch",
+          label: "store.listFiles(recursive), node fetch",
+          notes: ["AzureBackend({ fetch: createNodeFetch() })"],
+          run: () => timed(count, perSecond, listNodeFetch),
+        }]
+        : []),
     ], reps);
   } finally {
     await backend.close();
+    await viaNodeFetch?.close();
   }
 }
 
-async function smallCase(env: BenchEnv, opts: Options): Promise<Measurement[]> {
+async function smallCase(
+  env: BenchEnv,
+  opts: Options,
+  withNodeFetch: boolean,
+): Promise<Measurement[]> {
   const count = opts.smallOps;
   const limit = opts.smallConcurrency;
   const reps = opts.reps || 3;
@@ -347,6 +370,15 @@ async function smallCase(env: BenchEnv, opts: Options): Promise<Measurement[]> {
       if (Buffer.concat(chunks).length !== payload.byteLength) throw new Error("short read");
     },
   };
+  const viaNodeFetch = withNodeFetch ? ourStoreNodeFetch(env, "small/node-fetch") : undefined;
+  const nodeFetchOps: SmallOps | undefined = viaNodeFetch && {
+    write: (rep: number, i: number) =>
+      viaNodeFetch.store.write(`${rep}/${i}.bin`, payload, { overwrite: true }),
+    read: async (rep: number, i: number) => {
+      const bytes = await viaNodeFetch.store.readBytes(`${rep}/${i}.bin`);
+      if (bytes.byteLength !== payload.byteLength) throw new Error("short read");
+    },
+  };
   const fetchOps: SmallOps = {
     write: (rep: number, i: number) => viaFetch.putBlob(`small/fetch/${rep}/${i}.bin`, payload),
     read: async (rep: number, i: number) => {
@@ -379,12 +411,22 @@ async function smallCase(env: BenchEnv, opts: Options): Promise<Measurement[]> {
   await pool(limit * 2, limit, (i) => oursOps.write(-1, i).then(() => oursOps.read(-1, i)));
   await pool(limit * 2, limit, (i) => rawOps.write(-1, i).then(() => rawOps.read(-1, i)));
   await pool(limit * 2, limit, (i) => fetchOps.write(-1, i).then(() => fetchOps.read(-1, i)));
+  if (nodeFetchOps) {
+    await pool(
+      limit * 2,
+      limit,
+      (i) => nodeFetchOps.write(-1, i).then(() => nodeFetchOps.read(-1, i)),
+    );
+  }
 
   try {
     const combined = await compare("small", "ops/s", [
       contender("remote-store", "store.write + store.readBytes", oursOps),
       contender("raw-sdk", "upload + download (drained)", rawOps),
       contender("fetch-sharedkey", "fetch Put Blob + Get Blob (arrayBuffer)", fetchOps),
+      ...(nodeFetchOps
+        ? [contender("store-node-fetch", "store.write + store.readBytes, node fetch", nodeFetchOps)]
+        : []),
     ], reps);
     const out: Measurement[] = [...combined];
     const rawCombined = combined.find((m) => m.impl === "raw-sdk");
@@ -412,6 +454,7 @@ async function smallCase(env: BenchEnv, opts: Options): Promise<Measurement[]> {
     return out;
   } finally {
     await backend.close();
+    await viaNodeFetch?.close();
   }
 }
 
@@ -785,6 +828,8 @@ async function main(): Promise<void> {
       measurements.push(...(await memoryCase(env, opts, runtime, admin)));
     } else {
       contenders.push(ours(env), rawSdk(env), fetchSharedKey(env));
+      // The ./node transport is for Node (Deno and Bun do better with their own fetch).
+      if (runtime.name === "node") contenders.push(oursNodeFetch(env));
       if (opts.peers === "all") {
         const loaded = await peers(env);
         contenders.push(...loaded.contenders);
@@ -794,8 +839,11 @@ async function main(): Promise<void> {
       if (runs(opts, "upload") || runs(opts, "download")) {
         measurements.push(...(await streamCases(env, opts, admin, contenders)));
       }
-      if (runs(opts, "list")) measurements.push(...(await listCase(env, opts, admin)));
-      if (runs(opts, "small")) measurements.push(...(await smallCase(env, opts)));
+      const withNodeFetch = runtime.name === "node";
+      if (runs(opts, "list")) {
+        measurements.push(...(await listCase(env, opts, admin, withNodeFetch)));
+      }
+      if (runs(opts, "small")) measurements.push(...(await smallCase(env, opts, withNodeFetch)));
     }
   } finally {
     for (const c of contenders) await c.close().catch(() => {});
