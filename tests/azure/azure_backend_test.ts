@@ -14,8 +14,6 @@ import {
   Store,
 } from "../../mod.ts";
 import { AzureBackend, azureBackendType } from "../../azure.ts";
-import { FlatNamespace } from "../../src/backends/azure/_flat.ts";
-import { mapAzureError } from "../../src/backends/azure/_errors.ts";
 import { type FaultProxy, startFaultProxy } from "../_fault_proxy.ts";
 import { type AzureEnv, HOOK, setupAzure } from "./_setup.ts";
 
@@ -182,43 +180,137 @@ describe("azure flat namespace: batch fallback", () => {
     let inFlight = 0;
     let maxInFlight = 0;
     const deleted: string[] = [];
-    const container = {
-      listBlobsFlat: () => ({
-        byPage: () =>
-          (async function* () {
-            yield { segment: { blobItems: names.map((name) => ({ name })) } };
-          })(),
-      }),
-      getBlobBatchClient: () => ({
-        deleteBlobs: () => {
-          batchCalls++;
-          return Promise.reject(Object.assign(new Error("no batch"), { statusCode: 400 }));
-        },
-      }),
-      getBlobClient: (name: string) => ({
-        async delete() {
-          inFlight++;
-          maxInFlight = Math.max(maxInFlight, inFlight);
-          await new Promise((r) => setTimeout(r, 5));
-          inFlight--;
-          deleted.push(name);
-        },
-      }),
+    // A service that lists 40 blobs, refuses Blob Batch (as a SAS scope or an
+    // emulator may) and deletes slowly: no server refuses batches on demand.
+    const serve = async (input: string, init: RequestInit): Promise<Response> => {
+      const url = new URL(input);
+      const comp = url.searchParams.get("comp");
+      if (init.method === "GET" && comp === "list") {
+        const blobs = names.map((name) =>
+          `<Blob><Name>${name}</Name><Properties><Last-Modified>${new Date(0).toUTCString()}` +
+          `</Last-Modified><Etag>0x1</Etag><Content-Length>1</Content-Length></Properties></Blob>`
+        ).join("");
+        return new Response(
+          `<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs>${blobs}</Blobs>` +
+            `<NextMarker /></EnumerationResults>`,
+          { headers: { "content-type": "application/xml" } },
+        );
+      }
+      if (init.method === "POST" && comp === "batch") {
+        batchCalls++;
+        return new Response(null, {
+          status: 400,
+          headers: { "x-ms-error-code": "InvalidQueryParameterValue" },
+        });
+      }
+      if (init.method === "DELETE") {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        deleted.push(decodeURIComponent(url.pathname.split("/").slice(3).join("/")));
+        return new Response(null, { status: 202 });
+      }
+      return new Response(null, { status: 500 });
     };
-    const flat = new FlatNamespace({
-      container: container as never,
-      mapError: (error, scope) => mapAzureError(error, scope),
-      pageSize: 5000,
-      deleteConcurrency: 16,
+    const backend = new AzureBackend({
+      container: "c-1",
+      accountUrl: "http://127.0.0.1:9/devstoreaccount1",
+      accountName: "devstoreaccount1",
+      accountKey: "a2V5",
+      hns: false,
+      fetch: serve,
     });
-    await flat.deleteFolder("f", true, undefined);
+    await backend.deleteFolder("f", { recursive: true });
     assert.equal(batchCalls, 1);
     assert.deepEqual(deleted.sort(), [...names].sort());
     assert.ok(maxInFlight <= 16 && maxInFlight > 1, `max in flight ${maxInFlight}`);
     deleted.length = 0;
-    await flat.deleteFolder("f", true, undefined);
+    await backend.deleteFolder("f", { recursive: true });
     assert.equal(batchCalls, 1, "a refused batch is not tried again");
     assert.equal(deleted.length, names.length);
+    await backend.close();
+  });
+});
+
+describe("azure backend: a copy the service finishes later", () => {
+  // Azurite finishes every copy in the Copy Blob answer; a real account may
+  // answer "pending" and finish later: a service double answers that way.
+  const copyService = (states: { status: string; progress: string }[], onCopy = () => {}) => {
+    const requests: { method: string; path: string; headers: Headers }[] = [];
+    const fetch = (input: string, init: RequestInit): Promise<Response> => {
+      const url = new URL(input);
+      const headers = new Headers(init.headers);
+      requests.push({ method: init.method!, path: url.pathname, headers });
+      const blob = (extra: Record<string, string>) =>
+        new Response(null, {
+          status: init.method === "PUT" ? 202 : 200,
+          headers: { etag: '"0x1"', "last-modified": new Date(0).toUTCString(), ...extra },
+        });
+      if (init.method === "HEAD" && url.pathname.endsWith("/src.bin")) {
+        return Promise.resolve(blob({ "content-length": "10" }));
+      }
+      if (init.method === "PUT" && url.pathname.endsWith("/dst.bin")) {
+        onCopy();
+        return Promise.resolve(blob({ "x-ms-copy-status": "pending", "x-ms-copy-id": "id-1" }));
+      }
+      if (init.method === "HEAD" && url.pathname.endsWith("/dst.bin")) {
+        const state = states.shift()!;
+        return Promise.resolve(
+          blob({ "x-ms-copy-status": state.status, "x-ms-copy-progress": state.progress }),
+        );
+      }
+      return Promise.resolve(new Response(null, { status: 500 }));
+    };
+    const backend = new AzureBackend({
+      container: "c-1",
+      accountUrl: "http://127.0.0.1:9/devstoreaccount1",
+      accountName: "devstoreaccount1",
+      accountKey: "a2V5",
+      hns: false,
+      strictPaths: false,
+      retry: { maxTries: 1 },
+      fetch,
+    });
+    return { backend, requests };
+  };
+
+  test("polls the destination until done, reporting the service's progress", async () => {
+    const { backend, requests } = copyService([
+      { status: "pending", progress: "4/10" },
+      { status: "success", progress: "10/10" },
+    ]);
+    const progress: [number, number | undefined][] = [];
+    await backend.copy("src.bin", "dst.bin", {
+      overwrite: false,
+      onProgress: (loaded, total) => progress.push([loaded, total]),
+    });
+    assert.deepEqual(progress, [[4, 10], [10, 10]]);
+    const copy = requests.find((r) => r.method === "PUT")!;
+    assert.equal(copy.headers.get("x-ms-source-if-match"), '"0x1"', "pinned to the source ETag");
+    assert.equal(copy.headers.get("if-none-match"), "*", "create-only");
+    assert.match(copy.headers.get("x-ms-copy-source")!, /\/c-1\/src\.bin$/);
+    assert.equal(requests.filter((r) => r.method === "HEAD").length, 3);
+    await backend.close();
+  });
+
+  test("a copy that ends failed is BackendUnavailableError; an abort stops the polling", async () => {
+    const failed = copyService([{ status: "failed", progress: "4/10" }]);
+    await assert.rejects(
+      failed.backend.copy("src.bin", "dst.bin", { overwrite: true }),
+      (error) => error instanceof BackendUnavailableError && /"failed"/.test(error.message),
+    );
+    await failed.backend.close();
+    // Aborted once the service has started the copy: the copy is never polled.
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    const pending = copyService([], () => controller.abort(reason));
+    await assert.rejects(
+      pending.backend.copy("src.bin", "dst.bin", { overwrite: true, signal: controller.signal }),
+      (error) => error === reason,
+    );
+    assert.equal(pending.requests.filter((r) => r.path.endsWith("/dst.bin")).length, 1);
+    await pending.backend.close();
   });
 });
 

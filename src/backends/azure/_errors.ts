@@ -1,6 +1,6 @@
 /**
- * The one place where Azure SDK, Node and network errors become
- * {@link RemoteStoreError}s. Private module.
+ * The one place where the Azure service's answers (status and error code)
+ * and network failures become {@link RemoteStoreError}s. Private module.
  *
  * @module
  */
@@ -125,23 +125,31 @@ const CREDENTIAL_ERROR_NAMES = new Set([
 ]);
 
 /**
- * Removes secrets from the native error's message and stack, in place, so
- * that printing the mapped error's `cause` never shows them.
+ * Removes secrets from the native error's message and stack, and from those
+ * of its causes (a `fetch` error's cause names the URL, SAS included), in
+ * place, so that printing the mapped error's `cause` never shows them.
+ *
+ * @param error The native error.
+ * @param redact Removes secrets from text.
  */
-function scrub(error: unknown, redact: ((text: string) => string) | undefined): void {
-  if (!redact || typeof error !== "object" || error === null) return;
-  const native = error as NativeError;
-  try {
-    if (typeof native.message === "string") {
-      const clean = redact(native.message);
-      if (clean !== native.message) native.message = clean;
+export function scrub(error: unknown, redact: ((text: string) => string) | undefined): void {
+  if (!redact) return;
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
+    const native = current as NativeError & { cause?: unknown };
+    try {
+      if (typeof native.message === "string") {
+        const clean = redact(native.message);
+        if (clean !== native.message) native.message = clean;
+      }
+      if (typeof native.stack === "string") {
+        const clean = redact(native.stack);
+        if (clean !== native.stack) native.stack = clean;
+      }
+    } catch {
+      // a frozen error: leave it
     }
-    if (typeof native.stack === "string") {
-      const clean = redact(native.stack);
-      if (clean !== native.stack) native.stack = clean;
-    }
-  } catch {
-    // a frozen error: leave it
+    current = native.cause;
   }
 }
 
@@ -329,4 +337,74 @@ export function missingFile(key: string, isFolder: boolean, cause?: unknown): Re
   return isFolder
     ? new InvalidPathError("Path is a folder, not a file", context)
     : new NotFoundError("File not found", context);
+}
+
+// ---- what a status and error code mean for the HNS operations (DFS API) ----
+
+/** Whether the file system itself is missing (as opposed to a path in it). */
+export function isMissingContainer(code: string | undefined): boolean {
+  return code === "FilesystemNotFound" || code === "ContainerNotFound";
+}
+
+/** A 404 for a path (Get Blob Properties, Path List) whose file system exists. */
+export function isMissingPath(error: unknown): boolean {
+  return statusOf(error) === 404 && !isMissingContainer(errorCodeOf(error));
+}
+
+/** A 404 of a delete: the path is gone already. */
+export function isGone(error: unknown): boolean {
+  return statusOf(error) === 404;
+}
+
+/** Path Create with `If-None-Match: *` found something at the path (409 `PathAlreadyExists`). */
+export function isAlreadyThere(error: unknown): boolean {
+  return statusOf(error) === 409 && errorCodeOf(error) === "PathAlreadyExists";
+}
+
+/** Any other 409 of a directory create: a file is at the path or above it. */
+export function isConflict(error: unknown): boolean {
+  return statusOf(error) === 409;
+}
+
+/** Why a Path Delete of a directory failed, where it is not the generic mapping. */
+export function folderDeleteFailure(error: unknown): "notEmpty" | "missing" | undefined {
+  const status = statusOf(error);
+  const code = errorCodeOf(error);
+  if (status === 409 && (code === "DirectoryNotEmpty" || code === "DirectoryIsNotEmpty")) {
+    return "notEmpty";
+  }
+  if (status === 404 && !isMissingContainer(code)) return "missing";
+  return undefined;
+}
+
+/** Why a rename failed, where it is not the generic mapping (keyed by the destination). */
+export function renameFailure(
+  error: unknown,
+  conditions: { overwrite: boolean; ifMatch?: string },
+):
+  | "noParent"
+  | "sourceMissing"
+  | "destinationIsFolder"
+  | "fileInTheWay"
+  | "destinationExists"
+  | "sourceChanged"
+  | undefined {
+  const status = statusOf(error);
+  const code = errorCodeOf(error);
+  if (status === 404 && !isMissingContainer(code)) {
+    return code === "RenameDestinationParentPathNotFound" ? "noParent" : "sourceMissing";
+  }
+  if (status === 409 && code === "InvalidSourceOrDestinationResourceType") {
+    return "destinationIsFolder";
+  }
+  if (status === 409 && code === "PathConflict") return "fileInTheWay";
+  if (
+    (status === 409 && code === "PathAlreadyExists") ||
+    (status === 412 && conditions.ifMatch === undefined && !conditions.overwrite &&
+      code !== "SourceConditionNotMet")
+  ) {
+    return "destinationExists";
+  }
+  if (status === 412 && code === "SourceConditionNotMet") return "sourceChanged";
+  return undefined;
 }

@@ -6,18 +6,16 @@
  * @module
  */
 
-import type { BlobItem, ContainerClient } from "@azure/storage-blob";
 import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import { DirectoryNotEmptyError, InvalidPathError, NotFoundError } from "../../errors.ts";
+import { batchDelete, deleteBlob, getBlobProperties, listBlobs, MAX_BATCH } from "./_blob_api.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
 import { quoteEtag } from "./_etag.ts";
+import type { BlobListPage, ListedBlob } from "./_xml.ts";
 import { userMetadata } from "./_upload.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { sortByKey } from "./_namespace.ts";
 import { runPool } from "./_pool.ts";
-
-/** Most sub-requests in one Blob Batch request (service limit). */
-const BATCH_LIMIT = 256;
 
 function prefixOf(key: string): string {
   return key === "" ? "" : `${key}/`;
@@ -33,18 +31,25 @@ export function isCleanKey(name: string): boolean {
 }
 
 /** A listing item as backend file info. */
-export function itemInfo(item: BlobItem): BackendFileInfo {
-  const p = item.properties;
+export function itemInfo(item: ListedBlob): BackendFileInfo {
   const info: BackendFileInfo = {
     key: item.name,
-    size: p.contentLength ?? 0,
-    modifiedAt: p.lastModified,
+    size: item.contentLength,
+    modifiedAt: item.lastModified,
   };
-  const etag = quoteEtag(p.etag);
+  const etag = quoteEtag(item.etag);
   if (etag !== undefined) info.etag = etag;
-  if (p.contentType !== undefined) info.contentType = p.contentType;
+  if (item.contentType !== undefined) info.contentType = item.contentType;
   info.metadata = userMetadata(item.metadata);
   return info;
+}
+
+/** What one List Blobs walk asks for (the marker is advanced by {@link FlatNamespace}). */
+interface ListQuery {
+  prefix: string;
+  delimiter?: string;
+  maxResults: number;
+  includeMetadata?: boolean;
 }
 
 /** The flat-namespace implementation of {@link Namespace}. */
@@ -57,23 +62,39 @@ export class FlatNamespace implements Namespace {
     this.#ctx = context;
   }
 
-  get #container(): ContainerClient {
-    return this.#ctx.container;
+  /**
+   * The pages of one listing, one List Blobs request each, following the
+   * marker; a failed request rejects with the mapped error.
+   */
+  async *#pages(
+    query: ListQuery,
+    key: string,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<BlobListPage> {
+    let marker: string | undefined;
+    do {
+      let page: BlobListPage;
+      try {
+        page = await listBlobs(this.#ctx.http, { ...query, marker, signal });
+      } catch (error) {
+        throw this.#ctx.mapError(error, { key, signal });
+      }
+      yield page;
+      marker = page.nextMarker;
+    } while (marker !== undefined);
+  }
+
+  /** Whether any blob has the prefix (one-result pages until one holds a blob). */
+  async #anyBelow(prefix: string, key: string, signal: AbortSignal | undefined) {
+    for await (const page of this.#pages({ prefix, maxResults: 1 }, key, signal)) {
+      if (page.blobs.length > 0) return true;
+    }
+    return false;
   }
 
   async isFolder(key: string, signal: AbortSignal | undefined): Promise<boolean> {
     if (key === "") return true;
-    try {
-      const pages = this.#container
-        .listBlobsFlat({ prefix: prefixOf(key), abortSignal: signal })
-        .byPage({ maxPageSize: 1 });
-      for await (const page of pages) {
-        if (page.segment.blobItems.length > 0) return true;
-      }
-      return false;
-    } catch (error) {
-      throw this.#ctx.mapError(error, { key, signal });
-    }
+    return await this.#anyBelow(prefixOf(key), key, signal);
   }
 
   async *list(
@@ -81,36 +102,19 @@ export class FlatNamespace implements Namespace {
     recursive: boolean,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<BackendEntry> {
-    const prefix = prefixOf(key);
-    const maxPageSize = this.#ctx.pageSize;
-    let pages: AsyncIterableIterator<
-      { segment: { blobItems: BlobItem[]; blobPrefixes?: { name: string }[] } }
-    >;
-    if (recursive) {
-      pages = this.#container
-        .listBlobsFlat({ prefix, includeMetadata: true, abortSignal: signal })
-        .byPage({ maxPageSize });
-    } else {
-      pages = this.#container
-        .listBlobsByHierarchy("/", { prefix, includeMetadata: true, abortSignal: signal })
-        .byPage({ maxPageSize });
-    }
-    while (true) {
-      let result: IteratorResult<
-        { segment: { blobItems: BlobItem[]; blobPrefixes?: { name: string }[] } }
-      >;
-      try {
-        result = await pages.next();
-      } catch (error) {
-        throw this.#ctx.mapError(error, { key, signal });
-      }
-      if (result.done) return;
+    const query: ListQuery = {
+      prefix: prefixOf(key),
+      delimiter: recursive ? undefined : "/",
+      maxResults: this.#ctx.pageSize,
+      includeMetadata: true,
+    };
+    for await (const page of this.#pages(query, key, signal)) {
       const entries: BackendEntry[] = [];
-      for (const item of result.value.segment.blobItems) {
+      for (const item of page.blobs) {
         if (isCleanKey(item.name)) entries.push({ kind: "file", info: itemInfo(item) });
       }
-      for (const folder of result.value.segment.blobPrefixes ?? []) {
-        const folderKey = folder.name.replace(/\/$/, "");
+      for (const folder of page.prefixes) {
+        const folderKey = folder.replace(/\/$/, "");
         if (isCleanKey(folderKey)) entries.push({ kind: "folder", key: folderKey });
       }
       if (!recursive) sortByKey(entries);
@@ -127,65 +131,45 @@ export class FlatNamespace implements Namespace {
       if (key !== "" && !(await this.isFolder(key, signal))) {
         throw await this.#noFolder(key, signal);
       }
-      if (key === "" && !(await this.#hasAny(signal))) return;
+      if (key === "" && !(await this.#anyBelow("", "", signal))) return;
       throw new DirectoryNotEmptyError("Folder is not empty", { path: key, backend: BACKEND });
     }
     let found = false;
-    try {
-      const pages = this.#container
-        .listBlobsFlat({ prefix: prefixOf(key), abortSignal: signal })
-        .byPage({ maxPageSize: this.#ctx.pageSize });
-      for await (const page of pages) {
-        const names = page.segment.blobItems.map((item) => item.name);
-        if (names.length > 0) found = true;
-        for (let i = 0; i < names.length; i += BATCH_LIMIT) {
-          await this.#deleteMany(names.slice(i, i + BATCH_LIMIT), signal);
+    const query = { prefix: prefixOf(key), maxResults: this.#ctx.pageSize };
+    for await (const page of this.#pages(query, key, signal)) {
+      const names = page.blobs.map((item) => item.name);
+      if (names.length > 0) found = true;
+      try {
+        for (let i = 0; i < names.length; i += MAX_BATCH) {
+          await this.#deleteMany(names.slice(i, i + MAX_BATCH), signal);
         }
+      } catch (error) {
+        throw this.#ctx.mapError(error, { key, signal });
       }
-    } catch (error) {
-      throw this.#ctx.mapError(error, { key, signal });
     }
     if (!found && key !== "") throw await this.#noFolder(key, signal);
   }
 
   /** `InvalidPathError` when a blob is at `key` (a file, not a folder), else `NotFoundError`. */
   async #noFolder(key: string, signal: AbortSignal | undefined): Promise<Error> {
-    let isFile: boolean;
     try {
-      isFile = await this.#container.getBlobClient(key).exists({ abortSignal: signal });
+      await getBlobProperties(this.#ctx.http, key, { signal });
     } catch (error) {
+      if (statusOf(error) === 404) {
+        return new NotFoundError("Folder not found", { path: key, backend: BACKEND });
+      }
       return this.#ctx.mapError(error, { key, signal }) as Error;
     }
-    return isFile
-      ? new InvalidPathError("Path is a file, not a folder", { path: key, backend: BACKEND })
-      : new NotFoundError("Folder not found", { path: key, backend: BACKEND });
-  }
-
-  async #hasAny(signal: AbortSignal | undefined): Promise<boolean> {
-    try {
-      const pages = this.#container.listBlobsFlat({ abortSignal: signal }).byPage({
-        maxPageSize: 1,
-      });
-      for await (const page of pages) {
-        if (page.segment.blobItems.length > 0) return true;
-      }
-      return false;
-    } catch (error) {
-      throw this.#ctx.mapError(error, { key: "", signal });
-    }
+    return new InvalidPathError("Path is a file, not a folder", { path: key, backend: BACKEND });
   }
 
   /** Deletes up to 256 blobs: one Blob Batch request, or single deletes where batch is refused. */
   async #deleteMany(names: string[], signal: AbortSignal | undefined): Promise<void> {
     if (names.length === 0) return;
     if (!this.#batchUnavailable && names.length > 1) {
-      const clients = names.map((name) => this.#container.getBlobClient(name));
-      let response;
+      let results: { status: number; code?: string }[] | undefined;
       try {
-        response = await this.#container.getBlobBatchClient().deleteBlobs(clients, {
-          abortSignal: signal,
-          deleteSnapshots: "include",
-        });
+        results = await batchDelete(this.#ctx.http, names, signal);
       } catch (error) {
         const status = statusOf(error);
         if (signal?.aborted || status === undefined || status === 429 || status >= 500) {
@@ -194,13 +178,13 @@ export class FlatNamespace implements Namespace {
         // The service (or the credential's scope) does not allow batches: delete one by one.
         this.#batchUnavailable = true;
       }
-      if (response) {
-        for (const [index, sub] of response.subResponses.entries()) {
+      if (results) {
+        for (const [index, sub] of results.entries()) {
           if (sub.status >= 200 && sub.status < 300) continue;
           if (sub.status === 404) continue;
           const failure = Object.assign(new Error(`Batch delete failed (${sub.status})`), {
             statusCode: sub.status,
-            code: sub.errorCode,
+            code: sub.code,
           });
           throw this.#ctx.mapError(failure, { key: names[index], signal });
         }
@@ -209,10 +193,7 @@ export class FlatNamespace implements Namespace {
     }
     await runPool(names, this.#ctx.deleteConcurrency, signal, async (name) => {
       try {
-        await this.#container.getBlobClient(name).delete({
-          abortSignal: signal,
-          deleteSnapshots: "include",
-        });
+        await deleteBlob(this.#ctx.http, name, { signal, includeSnapshots: true });
       } catch (error) {
         if (statusOf(error) !== 404) throw this.#ctx.mapError(error, { key: name, signal });
       }
@@ -228,11 +209,7 @@ export class FlatNamespace implements Namespace {
   ): Promise<void> {
     const etag = await copy();
     try {
-      await this.#container.getBlobClient(src).delete({
-        abortSignal: signal,
-        deleteSnapshots: "include",
-        conditions: etag === undefined ? undefined : { ifMatch: etag },
-      });
+      await deleteBlob(this.#ctx.http, src, { signal, includeSnapshots: true, ifMatch: etag });
     } catch (error) {
       if (statusOf(error) === 404) return; // already gone: the move's effect holds
       throw this.#ctx.mapError(error, { key: src, signal });

@@ -3,14 +3,13 @@
  * DFS API: directories are real, a rename is one atomic server call, and a
  * recursive folder delete is one request. Private module.
  *
- * Reads and properties go through the Blob API (the DataLake SDK does that
- * too); on an HNS account a directory shows there as a zero-length blob with
- * the metadata `hdi_isfolder=true`.
+ * The DFS requests are in `_dfs_api.ts`. Reads and properties go through the
+ * Blob API (the DataLake SDK does that too); on an HNS account a directory
+ * shows there as a zero-length blob with the metadata `hdi_isfolder=true`.
  *
  * @module
  */
 
-import type { DataLakeFileSystemClient, Path } from "@azure/storage-file-datalake";
 import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import {
   AlreadyExistsError,
@@ -18,8 +17,23 @@ import {
   InvalidPathError,
   NotFoundError,
 } from "../../errors.ts";
-import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
-import { quoteEtag } from "./_etag.ts";
+import {
+  BACKEND,
+  folderDeleteFailure,
+  isAlreadyThere,
+  isConflict,
+  isGone,
+  isMissingPath,
+  renameFailure,
+} from "./_errors.ts";
+import { getBlobProperties } from "./_blob_api.ts";
+import {
+  createDirectory,
+  deletePath,
+  type DfsPath,
+  listPathPages,
+  renamePath,
+} from "./_dfs_api.ts";
 import { isCleanKey } from "./_flat.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { sortByKey } from "./_namespace.ts";
@@ -70,23 +84,13 @@ export function isTempKey(key: string): boolean {
   return match !== null && match[3] === check(`${match[2]}/${match[1]}`);
 }
 
-/**
- * A path as `move()` must receive it: the DataLake SDK puts the destination
- * into the URL without escaping, so every segment is percent-encoded here
- * (`%`, `?`, `#`, spaces, unicode) and the service decodes it back.
- */
-export function encodeDestination(key: string): string {
-  return key.split("/").map(encodeURIComponent).join("/");
-}
-
-function pathInfo(path: Path & { name: string }): BackendFileInfo {
+function pathInfo(path: DfsPath): BackendFileInfo {
   const info: BackendFileInfo = {
     key: path.name,
-    size: Number(path.contentLength ?? 0),
+    size: path.contentLength,
     modifiedAt: path.lastModified ?? new Date(0),
   };
-  const etag = quoteEtag(path.etag);
-  if (etag !== undefined) info.etag = etag;
+  if (path.etag !== undefined) info.etag = path.etag;
   return info;
 }
 
@@ -104,19 +108,10 @@ export interface RenameConditions {
 export class HnsNamespace implements Namespace {
   readonly kind = "hns" as const;
   readonly #ctx: AzureContext;
-  readonly #fileSystem: () => DataLakeFileSystemClient;
 
-  /**
-   * @param context What the backend shares with namespace implementations.
-   * @param fileSystem The DFS file system client (created on first use).
-   */
-  constructor(context: AzureContext, fileSystem: () => DataLakeFileSystemClient) {
+  /** @param context What the backend shares with namespace implementations. */
+  constructor(context: AzureContext) {
     this.#ctx = context;
-    this.#fileSystem = fileSystem;
-  }
-
-  get #fs(): DataLakeFileSystemClient {
-    return this.#fileSystem();
   }
 
   /** Blob properties of a path, or `undefined` when nothing is there. */
@@ -125,10 +120,10 @@ export class HnsNamespace implements Namespace {
     signal: AbortSignal | undefined,
   ): Promise<{ folder: boolean; etag?: string } | undefined> {
     try {
-      const p = await this.#ctx.container.getBlobClient(key).getProperties({ abortSignal: signal });
+      const p = await getBlobProperties(this.#ctx.http, key, { signal });
       return { folder: isFolderMetadata(p.metadata), etag: p.etag };
     } catch (error) {
-      if (statusOf(error) === 404 && errorCodeOf(error) !== "ContainerNotFound") return undefined;
+      if (isMissingPath(error)) return undefined;
       throw this.#ctx.mapError(error, { key, signal });
     }
   }
@@ -143,27 +138,30 @@ export class HnsNamespace implements Namespace {
     recursive: boolean,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<BackendEntry> {
-    const pages = this.#fs
-      .listPaths({ path: key === "" ? undefined : key, recursive, abortSignal: signal })
-      .byPage({ maxPageSize: this.#ctx.pageSize });
+    const pages = listPathPages(this.#ctx.http, {
+      directory: key,
+      recursive,
+      maxResults: this.#ctx.pageSize,
+      signal,
+    });
     while (true) {
-      let result: IteratorResult<{ pathItems?: Path[] }>;
+      let result: IteratorResult<DfsPath[]>;
       try {
         result = await pages.next();
       } catch (error) {
         // A missing directory (or a file path) lists nothing.
-        if (statusOf(error) === 404 && errorCodeOf(error) !== "FilesystemNotFound") return;
+        if (isMissingPath(error)) return;
         throw this.#ctx.mapError(error, { key, signal });
       }
       if (result.done) return;
       const entries: BackendEntry[] = [];
-      for (const path of result.value.pathItems ?? []) {
+      for (const path of result.value) {
         const name = path.name;
-        if (name === undefined || !isCleanKey(name)) continue;
+        if (!isCleanKey(name)) continue;
         if (path.isDirectory) {
           if (!recursive) entries.push({ kind: "folder", key: name });
         } else if (!isTempKey(name)) {
-          entries.push({ kind: "file", info: pathInfo({ ...path, name }) });
+          entries.push({ kind: "file", info: pathInfo(path) });
         }
       }
       if (!recursive) sortByKey(entries);
@@ -185,7 +183,7 @@ export class HnsNamespace implements Namespace {
       throw new InvalidPathError("Path is a file, not a folder", { path: key, backend: BACKEND });
     }
     try {
-      await this.#fs.getDirectoryClient(key).delete(recursive, { abortSignal: signal });
+      await deletePath(this.#ctx.http, key, { recursive, signal });
     } catch (error) {
       throw this.#folderError(error, key, signal);
     }
@@ -193,44 +191,34 @@ export class HnsNamespace implements Namespace {
 
   #folderError(error: unknown, key: string, signal: AbortSignal | undefined): unknown {
     if (signal?.aborted) return signal.reason;
-    const code = errorCodeOf(error);
-    if (
-      statusOf(error) === 409 && (code === "DirectoryNotEmpty" || code === "DirectoryIsNotEmpty")
-    ) {
-      this.#ctx.mapError(error, { key, signal }); // removes secrets from the native error's text
-      return new DirectoryNotEmptyError("Folder is not empty", {
-        path: key,
-        backend: BACKEND,
-        cause: error,
-      });
-    }
-    if (statusOf(error) === 404 && code !== "FilesystemNotFound" && code !== "ContainerNotFound") {
-      this.#ctx.mapError(error, { key, signal });
-      return new NotFoundError("Folder not found", { path: key, backend: BACKEND, cause: error });
-    }
-    return this.#ctx.mapError(error, { key, signal });
+    const kind = folderDeleteFailure(error);
+    if (kind === undefined) return this.#ctx.mapError(error, { key, signal });
+    this.#ctx.mapError(error, { key, signal }); // removes secrets from the native error's text
+    const context = { path: key, backend: BACKEND, cause: error };
+    return kind === "notEmpty"
+      ? new DirectoryNotEmptyError("Folder is not empty", context)
+      : new NotFoundError("Folder not found", context);
   }
 
   /** The container root: every top-level path, 16 deletes in flight (recursive only). */
   async #deleteRoot(recursive: boolean, signal: AbortSignal | undefined): Promise<void> {
-    const pages = this.#fs.listPaths({ recursive: false, abortSignal: signal })
-      .byPage({ maxPageSize: recursive ? this.#ctx.pageSize : 1 });
+    const http = this.#ctx.http;
+    const pages = listPathPages(http, {
+      recursive: false,
+      maxResults: recursive ? this.#ctx.pageSize : 1,
+      signal,
+    });
     try {
-      for await (const page of pages) {
-        const paths = (page.pathItems ?? []).filter((p) => p.name !== undefined);
+      for await (const paths of pages) {
         if (paths.length === 0) continue;
         if (!recursive) {
           throw new DirectoryNotEmptyError("Folder is not empty", { path: "", backend: BACKEND });
         }
         await runPool(paths, this.#ctx.deleteConcurrency, signal, async (path) => {
           try {
-            if (path.isDirectory) {
-              await this.#fs.getDirectoryClient(path.name!).delete(true, { abortSignal: signal });
-            } else {
-              await this.#fs.getFileClient(path.name!).delete(false, { abortSignal: signal });
-            }
+            await deletePath(http, path.name, { recursive: path.isDirectory, signal });
           } catch (error) {
-            if (statusOf(error) !== 404) throw error;
+            if (!isGone(error)) throw error;
           }
         });
       }
@@ -272,13 +260,11 @@ export class HnsNamespace implements Namespace {
     conditions: RenameConditions,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const destinationConditions = conditions.ifMatch !== undefined
+    const destination = conditions.ifMatch !== undefined
       ? { ifMatch: conditions.ifMatch }
       : conditions.overwrite
       ? {}
       : { ifNoneMatch: "*" };
-    const file = this.#fs.getFileClient(src);
-    const destination = encodeDestination(dst);
     const parent = dst.slice(0, Math.max(0, dst.lastIndexOf("/")));
     // The service does not create the destination's parent. Within one
     // directory it exists (the source is in it); otherwise create it first.
@@ -287,22 +273,15 @@ export class HnsNamespace implements Namespace {
     }
     for (let attempt = 0;; attempt++) {
       try {
-        await file.move(destination, {
-          abortSignal: signal,
-          conditions: conditions.sourceEtag === undefined
-            ? undefined
-            : { ifMatch: conditions.sourceEtag },
-          destinationConditions,
+        await renamePath(this.#ctx.http, src, dst, {
+          ...destination,
+          sourceIfMatch: conditions.sourceEtag,
+          signal,
         });
         return;
       } catch (error) {
-        const code = errorCodeOf(error);
-        const slash = dst.lastIndexOf("/");
-        if (
-          attempt === 0 && statusOf(error) === 404 &&
-          code === "RenameDestinationParentPathNotFound" && slash > 0
-        ) {
-          await this.#createDirectory(dst.slice(0, slash), signal);
+        if (attempt === 0 && parent !== "" && renameFailure(error, conditions) === "noParent") {
+          await this.#createDirectory(parent, signal);
           continue;
         }
         throw this.#renameError(error, src, dst, conditions, signal);
@@ -310,11 +289,13 @@ export class HnsNamespace implements Namespace {
     }
   }
 
+  /** Creates a directory unless one (or anything else) is there already. */
   async #createDirectory(key: string, signal: AbortSignal | undefined): Promise<void> {
     try {
-      await this.#fs.getDirectoryClient(key).createIfNotExists({ abortSignal: signal });
+      await createDirectory(this.#ctx.http, key, { ifNoneMatch: "*", signal });
     } catch (error) {
-      if (statusOf(error) === 409) {
+      if (isAlreadyThere(error)) return;
+      if (isConflict(error)) {
         throw new InvalidPathError("A file is in the way of the destination folder", {
           path: key,
           backend: BACKEND,
@@ -333,51 +314,42 @@ export class HnsNamespace implements Namespace {
     signal: AbortSignal | undefined,
   ): unknown {
     if (signal?.aborted) return signal.reason;
-    const status = statusOf(error);
-    const code = errorCodeOf(error);
     const scrubbed = (key: string) => (this.#ctx.mapError(error, { key, signal }), error);
-    if (status === 404 && code !== "FilesystemNotFound" && code !== "ContainerNotFound") {
-      if (code === "RenameDestinationParentPathNotFound") {
+    switch (renameFailure(error, conditions)) {
+      case "noParent":
         return new InvalidPathError("Destination folder could not be created", {
           path: dst,
           backend: BACKEND,
           cause: scrubbed(dst),
         });
-      }
-      return new NotFoundError("File not found", {
-        path: src,
-        backend: BACKEND,
-        cause: scrubbed(src),
-      });
+      case "sourceMissing":
+        return new NotFoundError("File not found", {
+          path: src,
+          backend: BACKEND,
+          cause: scrubbed(src),
+        });
+      case "destinationIsFolder":
+        return new InvalidPathError("Destination is a folder", {
+          path: dst,
+          backend: BACKEND,
+          cause: scrubbed(dst),
+        });
+      case "fileInTheWay":
+        return new InvalidPathError("A file is in the way of the destination", {
+          path: dst,
+          backend: BACKEND,
+          cause: scrubbed(dst),
+        });
+      case "destinationExists":
+        return new AlreadyExistsError("File already exists", {
+          path: dst,
+          backend: BACKEND,
+          cause: scrubbed(dst),
+        });
+      case "sourceChanged":
+        return this.#ctx.mapError(error, { key: src, signal });
+      default:
+        return this.#ctx.mapError(error, { key: dst, signal });
     }
-    if (status === 409 && code === "InvalidSourceOrDestinationResourceType") {
-      return new InvalidPathError("Destination is a folder", {
-        path: dst,
-        backend: BACKEND,
-        cause: scrubbed(dst),
-      });
-    }
-    if (status === 409 && code === "PathConflict") {
-      return new InvalidPathError("A file is in the way of the destination", {
-        path: dst,
-        backend: BACKEND,
-        cause: scrubbed(dst),
-      });
-    }
-    if (
-      (status === 409 && code === "PathAlreadyExists") ||
-      (status === 412 && conditions.ifMatch === undefined && !conditions.overwrite &&
-        code !== "SourceConditionNotMet")
-    ) {
-      return new AlreadyExistsError("File already exists", {
-        path: dst,
-        backend: BACKEND,
-        cause: scrubbed(dst),
-      });
-    }
-    if (status === 412 && code === "SourceConditionNotMet") {
-      return this.#ctx.mapError(error, { key: src, signal });
-    }
-    return this.#ctx.mapError(error, { key: dst, signal });
   }
 }

@@ -14,7 +14,7 @@ import type { AzureBackendOptions, TokenCredentialLike } from "./_options.ts";
 import { type Auth, type Endpoints, resolveAccount } from "./_endpoints.ts";
 import { SharedKeySigner } from "./_shared_key.ts";
 import { parseStorageError } from "./_xml.ts";
-import { BACKEND } from "./_errors.ts";
+import { BACKEND, scrub } from "./_errors.ts";
 import {
   RETRYABLE_STATUSES,
   retryAfterMs,
@@ -103,6 +103,7 @@ export class AzureNetworkError extends Error {
    * @param redact Removes secrets from the text.
    */
   constructor(cause: unknown, redact: (text: string) => string) {
+    scrub(cause, redact); // the runtime's message names the URL, SAS included
     const inner = (cause as { cause?: unknown } | null)?.cause;
     const text = [cause, inner].filter((e) => e instanceof Error)
       .map((e) => (e as Error).message).join(": ");
@@ -130,6 +131,27 @@ function encodeKey(key: string): string {
 
 function closedError(cause?: unknown): BackendUnavailableError {
   return new BackendUnavailableError("Backend is closed", { backend: BACKEND, cause });
+}
+
+/** Byte bodies from this size are handed to Node's fetch as a stream. */
+const STREAMED_BODY = 64 * 1024;
+
+/**
+ * Node's `fetch` (undici) copies a byte body, and the copies of an upload's
+ * blocks wait for the garbage collector (100 MiB over the bound while
+ * uploading 1 GiB); a one-chunk stream is sent without a copy. The
+ * `Content-Length` header stays, so the request is not chunked.
+ */
+function streamedBody(init: RequestInit): RequestInit {
+  const body = init.body;
+  if (!(body instanceof Uint8Array) || body.byteLength < STREAMED_BODY) return init;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(body);
+      controller.close();
+    },
+  });
+  return { ...init, body: stream, duplex: "half" } as RequestInit;
 }
 
 /** The code and message of an error body: XML (Blob) or JSON (DFS). */
@@ -218,7 +240,14 @@ export class AzureHttp {
     const deno = (globalThis as {
       Deno?: { createHttpClient?(options: Record<string, never>): { close(): void } };
     }).Deno;
-    if (typeof deno?.createHttpClient !== "function") return (input, init) => fetch(input, init);
+    if (typeof deno?.createHttpClient !== "function") {
+      const node = (globalThis as { process?: { versions?: { node?: string; bun?: string } } })
+        .process?.versions;
+      if (node?.node !== undefined && node.bun === undefined) {
+        return (input, init) => fetch(input, streamedBody(init));
+      }
+      return (input, init) => fetch(input, init);
+    }
     let client: { close(): void } | undefined;
     this.#releaseClient = () => client?.close();
     return (input, init) => {
@@ -250,6 +279,15 @@ export class AzureHttp {
   /** The account name, when the options or the connection string name it. */
   get accountName(): string | undefined {
     return this.#auth.accountName;
+  }
+
+  /**
+   * The token credential requests use: the caller's, or the lazy
+   * `DefaultAzureCredential` when the options name none; `undefined` with a
+   * key, a SAS or anonymous access.
+   */
+  get tokenCredential(): TokenCredentialLike | undefined {
+    return this.#credential;
   }
 
   /** Aborted by {@link close}. */

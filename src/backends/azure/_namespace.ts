@@ -6,15 +6,15 @@
  * @module
  */
 
-import type { ContainerClient } from "@azure/storage-blob";
 import type { BackendEntry } from "../../backend.ts";
 import type { ErrorScope } from "./_errors.ts";
+import type { AzureHttp } from "./_http.ts";
 
 /** What a namespace implementation needs from the backend. */
 export interface AzureContext {
-  /** The container client. */
-  readonly container: ContainerClient;
-  /** Maps an SDK error for this backend (adds redaction). */
+  /** The transport: signed requests to the container's Blob and DFS endpoints. */
+  readonly http: AzureHttp;
+  /** Maps a transport error for this backend (adds redaction). */
   mapError(error: unknown, scope: ErrorScope): unknown;
   /** Page size for listings. */
   readonly pageSize: number;

@@ -1,22 +1,21 @@
 /**
- * Downloads as a pull-based web stream that resumes a dropped connection from
- * the current offset, pinned to the blob's ETag. Private module.
+ * Downloads as a pull-based web stream over the fetch body (bytes are read
+ * from the connection only when the reader wants them), resuming a dropped
+ * or stalled connection from the current offset, pinned to the blob's ETag.
+ * Private module.
  *
  * @module
  */
 
-import type {
-  BlobClient,
-  BlobDownloadResponseParsed,
-  BlobRequestConditions,
-} from "@azure/storage-blob";
 import {
   BackendUnavailableError,
   InvalidPathError,
   PreconditionFailedError,
 } from "../../errors.ts";
 import { collectBytes, type ErrorMappingStream, MAP_ERRORS } from "../../_streams.ts";
+import { type BlobConditions, downloadBlob, getBlobProperties } from "./_blob_api.ts";
 import { BACKEND, statusOf } from "./_errors.ts";
+import type { AzureHttp } from "./_http.ts";
 import { sleep } from "./_retry.ts";
 
 /** How to open and resume one read. */
@@ -38,7 +37,7 @@ export interface BlobReadOptions {
   /** Reject with `InvalidPathError` when the blob is an HNS directory (`hdi_isfolder=true`). */
   rejectFolder?: boolean;
   /** The caller's conditions, sent with the first request (resumes are pinned to the ETag). */
-  conditions?: BlobRequestConditions;
+  conditions?: BlobConditions;
   /**
    * Milliseconds a download may receive nothing (waiting for the response, or
    * for body bytes the reader wants) before it counts as dropped and is
@@ -80,7 +79,15 @@ class IdleTimer {
     if (this.#timer === undefined) this.#schedule(this.#ms);
   }
 
-  /** Stops the wait (while the reader wants no bytes, and at the end). */
+  /**
+   * Stops counting (the reader wants no bytes now) without clearing the one
+   * timer: a wait that resumes soon reuses it, so that a chunk costs no timer.
+   */
+  pause(): void {
+    this.#armed = false;
+  }
+
+  /** Stops the wait and clears its timer (at the end). */
   disarm(): void {
     this.#armed = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -101,7 +108,7 @@ class IdleTimer {
 
 /** One GET with its own abort controller, so that a stalled attempt can be given up. */
 interface Attempt {
-  response: BlobDownloadResponseParsed;
+  response: Response;
   controller: AbortController;
 }
 
@@ -110,10 +117,10 @@ interface Attempt {
  * response arrives within `idleTimeoutMs` (the request is aborted).
  */
 async function startDownload(
-  blob: BlobClient,
+  http: AzureHttp,
   offset: number,
   count: number | undefined,
-  conditions: BlobRequestConditions | undefined,
+  conditions: BlobConditions | undefined,
   options: BlobReadOptions,
 ): Promise<Attempt> {
   const { signal, idleTimeoutMs } = options;
@@ -124,10 +131,11 @@ async function startDownload(
   });
   timer.arm();
   try {
-    const response = await blob.download(offset, count, {
-      abortSignal,
-      maxRetryRequests: 0,
+    const response = await downloadBlob(http, options.key, {
+      offset,
+      count,
       conditions,
+      signal: abortSignal,
     });
     return { response, controller };
   } catch (error) {
@@ -138,42 +146,34 @@ async function startDownload(
   }
 }
 
+/** Cancels a body nobody will read (its connection is released or closed). */
+function discard(body: ReadableStream<Uint8Array> | null | undefined): void {
+  if (body && !body.locked) void body.cancel().catch(() => {});
+}
+
+/** Whether `hdi_isfolder` metadata (response headers, or properties) says "directory". */
+function isFolder(metadata: Record<string, string> | Headers): boolean {
+  if (metadata instanceof Headers) {
+    return metadata.get("x-ms-meta-hdi_isfolder")?.toLowerCase() === "true";
+  }
+  return Object.entries(metadata).some(([name, value]) =>
+    name.toLowerCase() === "hdi_isfolder" && value.toLowerCase() === "true"
+  );
+}
+
+/** Rejects a directory when the read asks for it (HNS); releases `body` first. */
 function checkNotFolder(
   options: BlobReadOptions,
-  metadata: Record<string, string> | undefined,
-  body?: Body,
+  metadata: Record<string, string> | Headers,
+  body?: ReadableStream<Uint8Array> | null,
 ): void {
-  if (!options.rejectFolder) return;
-  for (const [name, value] of Object.entries(metadata ?? {})) {
-    if (name.toLowerCase() === "hdi_isfolder" && value.toLowerCase() === "true") {
-      body?.destroy?.();
-      throw new InvalidPathError("Path is a folder, not a file", {
-        path: options.key,
-        backend: BACKEND,
-      });
-    }
-  }
+  if (!options.rejectFolder || !isFolder(metadata)) return;
+  discard(body);
+  throw new InvalidPathError("Path is a folder, not a file", {
+    path: options.key,
+    backend: BACKEND,
+  });
 }
-
-/** A download body as the SDK returns it on Node, Deno and Bun (a Node `Readable`). */
-type DownloadBody = AsyncIterable<Uint8Array> & { destroy?(error?: Error): void };
-
-/** The part of the SDK's Node `Readable` download body that is used. */
-interface Body {
-  on(event: string, listener: (...args: never[]) => void): Body;
-  off(event: string, listener: (...args: never[]) => void): Body;
-  pause(): void;
-  resume(): void;
-  isPaused(): boolean;
-  destroy(error?: Error): void;
-}
-
-/**
- * Bytes downloaded ahead of the reader. A push source stops the socket once
- * this much is queued and restarts it when the reader catches up, so memory
- * stays bounded and an unread stream stops downloading.
- */
-const READ_AHEAD = 1024 * 1024;
 
 function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
@@ -183,9 +183,14 @@ function emptyStream(): ReadableStream<Uint8Array> {
   });
 }
 
-function parseTotal(contentRange: string | undefined): number | undefined {
+function parseTotal(contentRange: string | null): number | undefined {
   const match = /\/(\d+)\s*$/.exec(contentRange ?? "");
   return match ? Number(match[1]) : undefined;
+}
+
+function contentLength(headers: Headers): number | undefined {
+  const value = headers.get("content-length");
+  return value === null || !/^\d+$/.test(value.trim()) ? undefined : Number(value);
 }
 
 /**
@@ -206,32 +211,277 @@ export function changedWhileReading(
   );
 }
 
-function asBytes(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) {
-    // A plain Uint8Array view (not a Buffer), without copying.
-    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+/** A plain Uint8Array view of a body chunk (not a Node `Buffer`), without copying. */
+function asBytes(chunk: Uint8Array): Uint8Array {
+  if (Object.getPrototypeOf(chunk) === Uint8Array.prototype) return chunk;
+  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/**
+ * The state of one streamed download: the fetch body being read, what was
+ * received, and the resumes spent. The stream pulls one body chunk per read
+ * (no read-ahead of its own: the fetch body has its own backpressure).
+ */
+class Download {
+  readonly #http: AzureHttp;
+  readonly #options: BlobReadOptions;
+  readonly #expected: number | undefined;
+  readonly #etag: string | undefined;
+  readonly #mappers: Array<(error: unknown) => unknown> = [];
+  readonly #idle: IdleTimer;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #attempt: AbortController;
+  #body: ReadableStream<Uint8Array> | null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** Set by the idle timer: the current body counts as dropped, whatever it says next. */
+  #stall: DownloadStalled | undefined;
+  #received = 0;
+  #resumes: number;
+  #lastError: unknown;
+  #settled = false;
+  readonly stream: ErrorMappingStream;
+
+  constructor(
+    http: AzureHttp,
+    options: BlobReadOptions,
+    first: Attempt,
+    resumes: number,
+    expected: number | undefined,
+  ) {
+    this.#http = http;
+    this.#options = options;
+    this.#attempt = first.controller;
+    this.#body = first.response.body;
+    this.#resumes = resumes;
+    this.#expected = expected;
+    this.#etag = first.response.headers.get("etag") ?? undefined;
+    this.#idle = new IdleTimer(options.idleTimeoutMs, () => this.#stalled());
+    const { signal } = options;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+        if (signal?.aborted) return this.#settle(signal.reason);
+        signal?.addEventListener("abort", this.#onAbort, { once: true });
+      },
+      pull: (): Promise<void> | void => {
+        const reader = this.#reader;
+        if (reader === undefined) return this.#pull();
+        // The common case without an async frame: one body read for one chunk.
+        this.#idle.arm();
+        return reader.read().then((result): Promise<void> | void => {
+          this.#idle.pause();
+          if (this.#settled) return;
+          if (result.done || this.#stall !== undefined || result.value.byteLength === 0) {
+            return this.#pull({ result });
+          }
+          this.#received += result.value.byteLength;
+          this.#controller.enqueue(asBytes(result.value));
+        }, (error: unknown) => {
+          this.#idle.pause();
+          return this.#pull({ error });
+        });
+      },
+      cancel: () => this.#settle(),
+    }, { highWaterMark: 0 }) as ErrorMappingStream;
+    stream[MAP_ERRORS] = (mapError) => void this.#mappers.push(mapError);
+    this.stream = stream;
   }
-  if (typeof chunk === "string") return new TextEncoder().encode(chunk);
-  throw new TypeError("Unexpected chunk type in a download body");
+
+  readonly #onAbort = () => this.#settle(this.#options.signal!.reason);
+
+  /** Ends the stream: closes it (`close`), errors it with `error`, or neither (cancel). */
+  #settle(error?: unknown, close = false): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#idle.disarm();
+    this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    if (close) {
+      // The body ended: its connection goes back to the pool.
+      this.#reader?.releaseLock();
+      this.#reader = undefined;
+      this.#controller.close();
+      return;
+    }
+    this.#release();
+    if (error === undefined) return;
+    for (const mapError of this.#mappers) error = mapError(error);
+    this.#controller.error(error);
+  }
+
+  /** Gives up the current body (cancelled, its request aborted). */
+  #release(): void {
+    const reader = this.#reader;
+    const body = this.#body;
+    this.#reader = undefined;
+    this.#body = null;
+    if (reader) void reader.cancel().catch(() => {});
+    else discard(body);
+    this.#attempt.abort();
+  }
+
+  /** The idle timer fired while a read waited: the body counts as dropped. */
+  #stalled(): void {
+    const stall = new DownloadStalled(this.#options.idleTimeoutMs);
+    this.#stall = stall;
+    // Either settles the pending read: the abort errors the body, the cancel ends it.
+    this.#attempt.abort(stall);
+    void this.#reader?.cancel(stall).catch(() => {});
+  }
+
+  /**
+   * Enqueues the next chunk, or closes the stream at the end; resumes
+   * dropped bodies; errors the stream (mapped) when that fails. `read` is the
+   * outcome of a body read the caller already made.
+   */
+  async #pull(
+    read?: { result: ReadableStreamReadResult<Uint8Array> } | { error: unknown },
+  ): Promise<void> {
+    try {
+      await this.#next(read);
+    } catch (error) {
+      const { signal } = this.#options;
+      this.#settle(signal?.aborted ? signal.reason : this.#options.mapError(error));
+    }
+  }
+
+  async #next(
+    read?: { result: ReadableStreamReadResult<Uint8Array> } | { error: unknown },
+  ): Promise<void> {
+    const { signal } = this.#options;
+    while (!this.#settled) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      if (read !== undefined) {
+        if ("error" in read) {
+          const { error } = read;
+          read = undefined;
+          if (signal?.aborted) throw signal.reason;
+          this.#dropped(this.#stall ?? error);
+          continue;
+        }
+        result = read.result;
+        read = undefined;
+      } else {
+        if (this.#reader === undefined) {
+          if (this.#body === null) {
+            await this.#resume();
+            continue;
+          }
+          this.#reader = this.#body.getReader();
+        }
+        const reader = this.#reader;
+        this.#idle.arm();
+        try {
+          result = await reader.read();
+        } catch (error) {
+          this.#idle.pause();
+          if (this.#settled) return;
+          if (signal?.aborted) throw signal.reason;
+          this.#dropped(this.#stall ?? error);
+          continue;
+        }
+        this.#idle.pause();
+      }
+      if (this.#settled) return;
+      if (this.#stall !== undefined) {
+        this.#dropped(this.#stall);
+        continue;
+      }
+      if (result.done) {
+        const expected = this.#expected;
+        if (expected === undefined || this.#received >= expected) {
+          return this.#settle(undefined, true);
+        }
+        this.#dropped(new Error(`Body ended after ${this.#received} of ${expected} bytes`));
+        continue;
+      }
+      const chunk = result.value;
+      if (chunk.byteLength === 0) continue;
+      this.#received += chunk.byteLength;
+      this.#controller.enqueue(asBytes(chunk));
+      return;
+    }
+  }
+
+  /** The body failed mid-download: release it; the next pull resumes. */
+  #dropped(error: unknown): void {
+    this.#idle.disarm();
+    this.#lastError = error;
+    this.#stall = undefined;
+    this.#release();
+  }
+
+  /**
+   * Sends the ranged GET of the rest, pinned to the first response's ETag,
+   * after the resume delay; transient failures are tried again while resumes remain.
+   */
+  async #resume(): Promise<void> {
+    const { key, offset, signal } = this.#options;
+    while (true) {
+      if (this.#resumes >= this.#options.maxResumes) {
+        throw new BackendUnavailableError(
+          `Download was cut off and could not be resumed (${this.#resumes} resumes)`,
+          { path: key, backend: BACKEND, cause: this.#lastError },
+        );
+      }
+      this.#resumes++;
+      await sleep(this.#options.resumeDelayMs(this.#resumes), signal);
+      if (this.#settled) return;
+      let next: Attempt;
+      try {
+        const expected = this.#expected;
+        const remaining = expected === undefined ? undefined : expected - this.#received;
+        const pinned = this.#etag === undefined ? undefined : { ifMatch: this.#etag };
+        next = await startDownload(
+          this.#http,
+          offset + this.#received,
+          remaining,
+          pinned,
+          this.#options,
+        );
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (error instanceof BackendUnavailableError) throw error; // the backend was closed
+        const changed = changedWhileReading(error, key);
+        if (changed) throw changed;
+        const status = statusOf(error);
+        if (status !== undefined && status !== 408 && status !== 429 && status < 500) {
+          throw error;
+        }
+        this.#lastError = error; // transient: try again while resumes remain
+        continue;
+      }
+      if (this.#settled) {
+        next.controller.abort();
+        discard(next.response.body);
+        return;
+      }
+      this.#attempt = next.controller;
+      this.#body = next.response.body;
+      if (this.#body !== null) return;
+      this.#lastError = new Error("Download response has no body");
+    }
+  }
 }
 
 /**
  * Sends the first GET and returns a stream over the rest of the download.
  *
- * Rejects with the SDK error of the first GET (the caller maps it; a 404 is
- * reported before any stream exists). An offset at or past the end yields an
- * empty stream. While the stream is read, a dropped connection or a short
- * body resumes with a ranged GET pinned to the first response's ETag: a
- * changed blob errors the stream with `PreconditionFailedError`, and after
- * `maxResumes` failed resumes it errors with `BackendUnavailableError`.
+ * Rejects with the transport's error of the first GET (the caller maps it; a
+ * 404 is reported before any stream exists). An offset at or past the end
+ * yields an empty stream. While the stream is read, a dropped connection, a
+ * stalled one or a short body resumes with a ranged GET pinned to the first
+ * response's ETag: a changed blob errors the stream with
+ * `PreconditionFailedError`, and after `maxResumes` failed resumes it errors
+ * with `BackendUnavailableError`. Cancelling the stream (or aborting the
+ * signal) cancels the fetch body.
  */
 export async function openBlobReadStream(
-  blob: BlobClient,
+  http: AzureHttp,
   options: BlobReadOptions,
 ): Promise<ReadableStream<Uint8Array>> {
   const { key, offset, length, signal, conditions } = options;
   if (length === 0) {
-    const properties = await blob.getProperties({ abortSignal: signal, conditions });
+    const properties = await getBlobProperties(http, key, { signal, conditions });
     checkNotFolder(options, properties.metadata);
     return emptyStream();
   }
@@ -240,7 +490,7 @@ export async function openBlobReadStream(
   try {
     while (true) {
       try {
-        opened = await startDownload(blob, offset, length, conditions, options);
+        opened = await startDownload(http, offset, length, conditions, options);
         break;
       } catch (error) {
         if (!(error instanceof DownloadStalled)) throw error;
@@ -253,173 +503,22 @@ export async function openBlobReadStream(
     if (statusOf(error) === 416) {
       // Offset at or past the end: nothing to read, but the conditions and the type still hold.
       if (options.rejectFolder || conditions !== undefined) {
-        const properties = await blob.getProperties({ abortSignal: signal, conditions });
+        const properties = await getBlobProperties(http, key, { signal, conditions });
         checkNotFolder(options, properties.metadata);
       }
       return emptyStream();
     }
     throw error;
   }
-  const first = opened.response;
-  let attempt = opened.controller;
-  checkNotFolder(options, first.metadata, first.readableStreamBody as unknown as Body);
-  const expected = first.contentLength ??
-    (offset === 0 ? parseTotal(first.contentRange) : undefined);
-  const etag = first.etag;
+  const { headers, body } = opened.response;
+  checkNotFolder(options, headers, body);
+  const expected = contentLength(headers) ??
+    (offset === 0 ? parseTotal(headers.get("content-range")) : undefined);
   if (expected === 0) {
-    (first.readableStreamBody as unknown as Body | undefined)?.destroy?.();
+    discard(body);
     return emptyStream();
   }
-
-  let body: Body | undefined;
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let received = 0;
-  let lastError: unknown;
-  /** Runs while the reader wants bytes and none arrive; then the body counts as dropped. */
-  const idle = new IdleTimer(options.idleTimeoutMs, () => {
-    const stalled = new DownloadStalled(options.idleTimeoutMs);
-    attempt.abort(stalled);
-    failed(stalled);
-  });
-  let settled = false;
-  const mappers: Array<(error: unknown) => unknown> = [];
-
-  const detach = () => {
-    const current = body;
-    body = undefined;
-    current?.off("data", onData);
-    current?.off("end", onEnd);
-    current?.off("error", onError);
-    current?.off("close", onClose);
-    return current;
-  };
-
-  /** Ends the stream: closes it, or errors it with `error`; releases the body and the signal. */
-  const settle = (error?: unknown, closing = false) => {
-    if (settled) return;
-    settled = true;
-    idle.disarm();
-    signal?.removeEventListener("abort", onAbort);
-    const current = detach();
-    current?.on("error", () => {}); // a late error of a released body goes nowhere
-    if (closing) {
-      controller.close(); // the body ended: its socket goes back to the pool
-      return;
-    }
-    current?.destroy();
-    if (error === undefined) return;
-    for (const mapError of mappers) error = mapError(error);
-    controller.error(error);
-  };
-
-  const onAbort = () => settle(signal!.reason);
-
-  function onData(chunk: unknown) {
-    const bytes = asBytes(chunk);
-    if (bytes.byteLength === 0) return;
-    received += bytes.byteLength;
-    controller.enqueue(bytes);
-    // Bounded read-ahead: stop the socket once the queue is full; pull() resumes it.
-    // A paused body is not stalled: the idle timer runs only while bytes are wanted.
-    if (controller.desiredSize! <= 0) {
-      body?.pause();
-      idle.disarm();
-    } else {
-      idle.arm();
-    }
-  }
-
-  function onEnd() {
-    if (expected === undefined || received >= expected) settle(undefined, true);
-    else failed(new Error(`Body ended after ${received} of ${expected} bytes`));
-  }
-
-  function onError(error: unknown) {
-    failed(error);
-  }
-
-  function onClose() {
-    failed(new Error(`Connection closed after ${received} bytes`));
-  }
-
-  const attach = (next: Body | undefined) => {
-    if (next === undefined) return failed(new Error("Download response has no body"));
-    body = next;
-    next.on("data", onData);
-    next.on("end", onEnd);
-    next.on("error", onError);
-    next.on("close", onClose);
-    if (controller.desiredSize! <= 0) next.pause();
-    else idle.arm();
-  };
-
-  /** The body failed mid-download: resume from the current offset, or error the stream. */
-  function failed(error: unknown) {
-    if (settled) return;
-    idle.disarm();
-    const current = detach();
-    current?.on("error", () => {});
-    current?.destroy();
-    if (signal?.aborted) return settle(signal.reason);
-    lastError = error;
-    resume().then(
-      (next) => {
-        if (settled) next?.on("error", () => {}).destroy();
-        else attach(next);
-      },
-      (failure) => settle(signal?.aborted ? signal.reason : options.mapError(failure)),
-    );
-  }
-
-  const resume = async (): Promise<Body | undefined> => {
-    while (true) {
-      if (resumes >= options.maxResumes) {
-        throw new BackendUnavailableError(
-          `Download was cut off and could not be resumed (${resumes} resumes)`,
-          { path: key, backend: BACKEND, cause: lastError },
-        );
-      }
-      resumes++;
-      await sleep(options.resumeDelayMs(resumes), signal);
-      if (settled) return undefined;
-      try {
-        const remaining = expected === undefined ? undefined : expected - received;
-        const pinned = etag === undefined ? undefined : { ifMatch: etag };
-        const next = await startDownload(blob, offset + received, remaining, pinned, options);
-        attempt = next.controller;
-        return next.response.readableStreamBody as unknown as Body | undefined;
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        const changed = changedWhileReading(error, key);
-        if (changed) throw changed;
-        const status = statusOf(error);
-        if (status !== undefined && status !== 408 && status !== 429 && status < 500) {
-          throw error;
-        }
-        lastError = error; // transient: try again while resumes remain
-      }
-    }
-  };
-
-  const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-      if (signal?.aborted) return settle(signal.reason);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      attach(first.readableStreamBody as unknown as Body | undefined);
-    },
-    pull() {
-      if (body?.isPaused()) {
-        body.resume();
-        idle.arm();
-      }
-    },
-    cancel() {
-      settle();
-    },
-  }, { highWaterMark: READ_AHEAD, size: (chunk) => chunk.byteLength }) as ErrorMappingStream;
-  stream[MAP_ERRORS] = (mapError) => void mappers.push(mapError);
-  return stream;
+  return new Download(http, options, opened, resumes, expected).stream;
 }
 
 /** The error for a download that stalled with no resume left. */
@@ -432,23 +531,24 @@ function stalledError(key: string, resumes: number, cause: unknown): BackendUnav
 
 /**
  * Reads a blob (or a range) into one new array: one GET whose body is
- * collected without a web stream. Should that body be cut, stall or end
- * short, the rest is read as a resume of {@link openBlobReadStream}, pinned
- * to the first response's ETag, within the same `maxResumes`. Rejects with
- * the SDK error of the first GET (the caller maps it).
+ * collected into an array of its `Content-Length`. Should that body be cut,
+ * stall or end short, the rest is read as a resume of
+ * {@link openBlobReadStream}, pinned to the first response's ETag, within the
+ * same `maxResumes`. Rejects with the transport's error of the first GET (the
+ * caller maps it).
  */
 export async function readBlobBytes(
-  blob: BlobClient,
+  http: AzureHttp,
   options: BlobReadOptions,
 ): Promise<Uint8Array> {
   const { key, offset, length, signal, conditions } = options;
   const viaStream = async (o: BlobReadOptions) =>
-    await collectBytes(await openBlobReadStream(blob, o), signal);
+    await collectBytes(await openBlobReadStream(http, o), signal);
   // An empty range and an offset past the end take the stream path, which handles them.
   if (length === 0) return await viaStream(options);
   let opened: Attempt;
   try {
-    opened = await startDownload(blob, offset, length, conditions, options);
+    opened = await startDownload(http, offset, length, conditions, options);
   } catch (error) {
     if (statusOf(error) === 416 && !signal?.aborted) return await viaStream(options);
     if (!(error instanceof DownloadStalled)) throw error;
@@ -456,36 +556,41 @@ export async function readBlobBytes(
     return await viaStream({ ...options, maxResumes: options.maxResumes - 1 });
   }
   const { response, controller } = opened;
-  const body = response.readableStreamBody as unknown as DownloadBody | undefined;
-  checkNotFolder(options, response.metadata, body as Body | undefined);
-  const size = response.contentLength ?? 0;
-  if (body === undefined) {
+  const { body, headers } = response;
+  checkNotFolder(options, headers, body);
+  const size = contentLength(headers) ?? 0;
+  if (body === null) {
     if (size === 0) return new Uint8Array(0);
     return await viaStream(options);
   }
+  const reader = body.getReader();
   const out = new Uint8Array(size);
   let received = 0;
   let cut: unknown;
+  let stall: DownloadStalled | undefined;
   const idle = new IdleTimer(options.idleTimeoutMs, () => {
-    const stalled = new DownloadStalled(options.idleTimeoutMs);
-    controller.abort(stalled);
-    body.destroy?.(stalled);
+    stall = new DownloadStalled(options.idleTimeoutMs);
+    controller.abort(stall);
+    void reader.cancel(stall).catch(() => {});
   });
   try {
-    idle.arm();
-    for await (const chunk of body) {
+    while (true) {
       idle.arm();
-      if (received + chunk.byteLength > size) {
+      const { done, value } = await reader.read();
+      if (stall !== undefined) throw stall;
+      if (done) break;
+      if (received + value.byteLength > size) {
         throw new BackendUnavailableError("Download is longer than its Content-Length", {
           path: key,
           backend: BACKEND,
         });
       }
-      out.set(chunk, received);
-      received += chunk.byteLength;
+      out.set(value, received);
+      received += value.byteLength;
     }
   } catch (error) {
-    body.destroy?.();
+    void reader.cancel().catch(() => {});
+    controller.abort();
     if (signal?.aborted) throw signal.reason;
     if (error instanceof BackendUnavailableError) throw error;
     cut = error;
@@ -503,11 +608,12 @@ export async function readBlobBytes(
   // The rest, pinned to what was opened: a resume of the stream path.
   let rest: Uint8Array;
   try {
+    const etag = headers.get("etag") ?? undefined;
     rest = await viaStream({
       ...options,
       offset: offset + received,
       length: size - received,
-      conditions: response.etag === undefined ? undefined : { ifMatch: response.etag },
+      conditions: etag === undefined ? undefined : { ifMatch: etag },
       maxResumes: options.maxResumes - 1,
       rejectFolder: false,
     });
@@ -517,10 +623,7 @@ export async function readBlobBytes(
   if (rest.byteLength !== size - received) {
     throw new BackendUnavailableError(
       `Download ended after ${received + rest.byteLength} of ${size} bytes`,
-      {
-        path: key,
-        backend: BACKEND,
-      },
+      { path: key, backend: BACKEND },
     );
   }
   out.set(rest, received);

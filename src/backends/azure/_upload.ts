@@ -6,14 +6,15 @@
  * @module
  */
 
-import type { BlockBlobClient } from "@azure/storage-blob";
 import {
   AlreadyExistsError,
   BackendUnavailableError,
   PreconditionFailedError,
 } from "../../errors.ts";
 import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
-import { quoteEtag } from "./_etag.ts";
+import * as api from "./_blob_api.ts";
+import type { AzureHttp } from "./_http.ts";
+import { createHasher, type Hasher, toBase64 } from "../../_checksum.ts";
 
 /** How to upload one blob whose content is already in memory. */
 export interface PutOptions {
@@ -27,6 +28,18 @@ export interface PutOptions {
   ifMatch?: string;
   /** Aborts the upload; nothing is committed. */
   signal?: AbortSignal;
+  /**
+   * Send the MD5 of the content (`Content-MD5`) so that the service refuses
+   * bytes damaged on the way (400 `Md5Mismatch`); the blob stores it.
+   */
+  contentMd5?: boolean;
+}
+
+/** Base64 MD5 of bytes. */
+export function md5Base64(bytes: Uint8Array): string {
+  const hasher = createHasher("md5");
+  hasher.update(bytes);
+  return toBase64(hasher.digest());
 }
 
 /**
@@ -57,8 +70,8 @@ export function markerFits(options: PutOptions): boolean {
 
 /**
  * Uploads bytes already in memory with one Put Blob (create-only, `ifMatch`,
- * content type and metadata in the same request). Rejects with the SDK error
- * (the caller maps it).
+ * content type and metadata in the same request). Rejects with the transport's
+ * error (the caller maps it).
  *
  * A conditional upload (create-only or `ifMatch`) carries a random marker in
  * its metadata: when its first answer was lost and the retry is refused
@@ -66,26 +79,28 @@ export function markerFits(options: PutOptions): boolean {
  * upload's marker and the upload succeeded.
  */
 export async function putBlob(
-  blob: BlockBlobClient,
+  http: AzureHttp,
+  key: string,
   bytes: Uint8Array,
   options: PutOptions,
 ): Promise<UploadResult> {
   const conditional = !options.overwrite || options.ifMatch !== undefined;
   const marker = conditional ? randomHex(MARKER_DIGITS / 2) : undefined;
   try {
-    const response = await blob.upload(bytes, bytes.byteLength, {
-      abortSignal: options.signal,
-      blobHTTPHeaders: { blobContentType: options.contentType },
+    const { etag } = await api.putBlob(http, key, bytes, {
+      signal: options.signal,
+      contentType: options.contentType,
       metadata: marker === undefined
         ? options.metadata
         : { ...options.metadata, [UPLOAD_MARKER]: marker },
       conditions: { ifNoneMatch: options.overwrite ? undefined : "*", ifMatch: options.ifMatch },
+      contentMd5: options.contentMd5 ? md5Base64(bytes) : undefined,
     });
-    return { size: bytes.byteLength, etag: quoteEtag(response.etag) };
+    return { size: bytes.byteLength, etag };
   } catch (error) {
     const status = statusOf(error);
     if (marker !== undefined && (status === 409 || status === 412)) {
-      const own = await ownPut(blob, marker, options.signal);
+      const own = await ownPut(http, key, marker, options.signal);
       if (own) return { size: bytes.byteLength, etag: own.etag };
     }
     throw error;
@@ -94,15 +109,16 @@ export async function putBlob(
 
 /** The blob's ETag when it carries `marker` (this upload was applied); `undefined` if not. */
 async function ownPut(
-  blob: BlockBlobClient,
+  http: AzureHttp,
+  key: string,
   marker: string,
-  abortSignal: AbortSignal | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<{ etag?: string } | undefined> {
   try {
-    const properties = await blob.getProperties({ abortSignal });
-    const metadata = properties.metadata ?? {};
-    const found = Object.entries(metadata).find(([name]) => name.toLowerCase() === UPLOAD_MARKER);
-    return found?.[1] === marker ? { etag: quoteEtag(properties.etag) } : undefined;
+    const properties = await api.getBlobProperties(http, key, { signal });
+    const found = Object.entries(properties.metadata)
+      .find(([name]) => name.toLowerCase() === UPLOAD_MARKER);
+    return found?.[1] === marker ? { etag: properties.etag } : undefined;
   } catch {
     return undefined;
   }
@@ -126,7 +142,7 @@ export function userMetadata(
 
 /** How to upload one blob. */
 export interface UploadOptions {
-  /** The backend key (for errors). */
+  /** The backend key, for errors (the blob written is the `key` argument). */
   key: string;
   /** Size in bytes when known in advance. */
   size?: number;
@@ -144,6 +160,13 @@ export interface UploadOptions {
   ifMatch?: string;
   /** Aborts the upload; nothing is committed. */
   signal?: AbortSignal;
+  /**
+   * Send MD5 digests so that the service refuses damaged bytes: `Content-MD5`
+   * on Put Blob and on each Put Block (the service checks each block), and
+   * the whole content's MD5 on Put Block List (stored as the blob's
+   * `Content-MD5`). Costs one MD5 pass over each byte (two on the staged path).
+   */
+  contentMd5?: boolean;
 }
 
 /** What the upload stored. */
@@ -232,12 +255,13 @@ class BlockReader {
 }
 
 /**
- * Uploads a stream. Rejects with the SDK error (the caller maps it), or with
+ * Uploads a stream. Rejects with the transport's error (the caller maps it), or with
  * `AlreadyExistsError` / `PreconditionFailedError` / `BackendUnavailableError`
  * when a concurrent commit discarded this upload's staged blocks.
  */
 export async function uploadStream(
-  blob: BlockBlobClient,
+  http: AzureHttp,
+  key: string,
   body: ReadableStream<Uint8Array>,
   options: UploadOptions,
 ): Promise<UploadResult> {
@@ -246,7 +270,6 @@ export async function uploadStream(
     ifNoneMatch: options.overwrite ? undefined : "*",
     ifMatch: options.ifMatch,
   };
-  const blobHTTPHeaders = { blobContentType: options.contentType };
   const internal = new AbortController();
   const abortSignal = signal ? AbortSignal.any([signal, internal.signal]) : internal.signal;
   const reader = new BlockReader(body);
@@ -257,13 +280,14 @@ export async function uploadStream(
     const first = new Uint8Array(firstSize);
     const firstFilled = await reader.fill(first);
     if (await reader.atEnd() && markerFits(options)) {
-      return await putBlob(blob, first.subarray(0, firstFilled), {
+      return await putBlob(http, key, first.subarray(0, firstFilled), {
         ...options,
         signal: abortSignal,
       });
     }
 
     const prefix = randomHex(8);
+    const whole: Hasher | undefined = options.contentMd5 ? createHasher("md5") : undefined;
     const ids: string[] = [];
     const free: Uint8Array[] = [];
     const inflight = new Set<Promise<void>>();
@@ -274,7 +298,11 @@ export async function uploadStream(
       const id = blockId(prefix, ids.length);
       ids.push(id);
       total += filled;
-      const task = blob.stageBlock(id, buffer.subarray(0, filled), filled, { abortSignal })
+      const block = buffer.subarray(0, filled);
+      // Blocks are staged in content order, so the whole digest follows them.
+      whole?.update(block);
+      const md5 = options.contentMd5 ? md5Base64(block) : undefined;
+      const task = api.putBlock(http, key, id, block, abortSignal, md5)
         .then(() => {
           if (buffer.byteLength === blockSize) free.push(buffer);
         }, (error) => {
@@ -308,22 +336,23 @@ export async function uploadStream(
     abortSignal.throwIfAborted();
 
     try {
-      const response = await blob.commitBlockList(ids, {
-        abortSignal,
-        blobHTTPHeaders,
+      const { etag } = await api.putBlockList(http, key, ids, {
+        signal: abortSignal,
+        contentType: options.contentType,
         metadata: options.metadata,
         conditions,
+        blobContentMd5: whole && toBase64(whole.digest()),
       });
-      return { size: total, etag: quoteEtag(response.etag) };
+      return { size: total, etag };
     } catch (error) {
       const status = statusOf(error);
       if (status === 409 || status === 412 || status === 400) {
         // A retried commit whose first answer was lost finds its own commit in the way.
-        const own = await ownCommit(blob, ids, abortSignal);
+        const own = await ownCommit(http, key, ids, abortSignal);
         if (own) return { size: total, etag: own.etag };
       }
       if (status === 400 && errorCodeOf(error) === "InvalidBlockList") {
-        throw await explainLostBlocks(blob, options, error);
+        throw await explainLostBlocks(http, key, options, error);
       }
       throw error;
     }
@@ -340,15 +369,16 @@ export async function uploadStream(
  * carry the upload's random prefix), with the blob's ETag; `undefined` if not.
  */
 async function ownCommit(
-  blob: BlockBlobClient,
+  http: AzureHttp,
+  key: string,
   ids: readonly string[],
-  abortSignal: AbortSignal,
+  signal: AbortSignal,
 ): Promise<{ etag?: string } | undefined> {
   try {
-    const list = await blob.getBlockList("committed", { abortSignal });
-    const names = list.committedBlocks?.map((block) => block.name) ?? [];
+    const list = await api.getCommittedBlocks(http, key, signal);
+    const names = list.ids;
     const ours = names.length === ids.length && names.every((name, i) => name === ids[i]);
-    return ours ? { etag: quoteEtag(list.etag) } : undefined;
+    return ours ? { etag: list.etag } : undefined;
   } catch {
     return undefined;
   }
@@ -359,14 +389,15 @@ async function ownCommit(
  * between (committing discards every uncommitted block of a blob).
  */
 async function explainLostBlocks(
-  blob: BlockBlobClient,
+  http: AzureHttp,
+  key: string,
   options: UploadOptions,
   cause: unknown,
 ): Promise<Error> {
   const context = { path: options.key, backend: BACKEND, cause };
   let etag: string | undefined;
   try {
-    etag = (await blob.getProperties({ abortSignal: options.signal })).etag;
+    etag = (await api.getBlobProperties(http, key, { signal: options.signal })).etag;
   } catch {
     etag = undefined;
   }

@@ -6,13 +6,6 @@
  * @module
  */
 
-import {
-  type BlobRequestConditions,
-  BlobServiceClient,
-  type BlockBlobClient,
-  ContainerClient,
-} from "@azure/storage-blob";
-import { DataLakeFileSystemClient } from "@azure/storage-file-datalake";
 import type {
   Backend,
   BackendDeleteFolderOptions,
@@ -38,7 +31,14 @@ import { guessContentType } from "../../_content_type.ts";
 import { checkHeaderValue, checkSignedUrlValues, checkWriteValues } from "../../_validate.ts";
 import { bytesStream } from "../../_streams.ts";
 import { type AzureBackendOptions, parseAzureOptions } from "./_options.ts";
-import { AzureClients, RETRY_DEFAULTS } from "./_clients.ts";
+import { AzureHttp, RETRY_DEFAULTS } from "./_http.ts";
+import {
+  type BlobConditions,
+  deleteBlob,
+  getAccountInfo,
+  getBlobProperties,
+  startCopy,
+} from "./_blob_api.ts";
 import {
   BACKEND,
   errorCodeOf,
@@ -49,7 +49,7 @@ import {
   statusOf,
 } from "./_errors.ts";
 import { runPool } from "./_pool.ts";
-import { quoteEtag } from "./_etag.ts";
+import { sleep } from "./_retry.ts";
 import { FlatNamespace } from "./_flat.ts";
 import { HnsNamespace, isFolderMetadata, tempKeyFor } from "./_hns.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
@@ -64,6 +64,7 @@ import {
   userMetadata,
 } from "./_upload.ts";
 import { canSign, signBlobUrl } from "./_sas.ts";
+import { sdkClient } from "./_sdk_clients.ts";
 
 export type { AzureBackendOptions, AzureRetryOptions, TokenCredentialLike } from "./_options.ts";
 
@@ -76,11 +77,6 @@ const DEFAULT_READ_IDLE_TIMEOUT_MS = 30_000;
 const PAGE_SIZE = 5000;
 const DELETE_CONCURRENCY = 16;
 const COPY_POLL_MS = 500;
-/**
- * Blob clients kept for recently used keys. Creating one parses and escapes
- * URLs (about 0.1 ms); a cached one is about 0.7 KB, so at most ~3 MB.
- */
-const BLOB_CLIENT_CACHE = 4096;
 
 /** What a flat Blob namespace can do: everything but atomic moves and real directories. */
 const FLAT_CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("atomic_move", "directories");
@@ -118,12 +114,12 @@ function checkAzureWriteValues(options: BackendWriteOptions): void {
 }
 
 /**
- * The caller's read conditions as SDK request conditions (`undefined` when
+ * The caller's read conditions as request conditions (`undefined` when
  * there are none), checked before any I/O.
  *
  * @throws {TypeError} For an entity tag that is not a header value, or a date that is not a valid `Date`.
  */
-function readConditions(options: BackendReadOptions): BlobRequestConditions | undefined {
+function readConditions(options: BackendReadOptions): BlobConditions | undefined {
   const { ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince } = options;
   if (ifMatch !== undefined) checkHeaderValue("ifMatch", ifMatch);
   if (ifNoneMatch !== undefined) checkHeaderValue("ifNoneMatch", ifNoneMatch);
@@ -215,7 +211,12 @@ export class AzureBackend implements Backend {
     return this.#hnsCapabilities;
   }
 
-  readonly #clients: AzureClients;
+  readonly #http: AzureHttp;
+  /** The parsed options, for the SDK clients of `unwrap` (never printed). */
+  readonly #options: AzureBackendOptions;
+  /** The SDK clients `unwrap` returned, by class. */
+  readonly #sdkClients = new Map<unknown, unknown>();
+  /** The `DefaultAzureCredential` of the SDK clients (with no credential in the options). */
   readonly #hns: "auto" | boolean;
   readonly #blockSize: number;
   readonly #concurrency: number;
@@ -227,8 +228,6 @@ export class AzureBackend implements Backend {
   readonly #context: AzureContext;
   readonly #flat: FlatNamespace;
   #hnsImpl: HnsNamespace | undefined;
-  /** Recently used blob clients by key, least recently used first. */
-  readonly #blobClients = new Map<string, BlockBlobClient>();
   #namespace: Promise<Namespace> | undefined;
   /** The namespace kind once known (from `hns: true/false`, or after the `"auto"` probe). */
   #kind: "flat" | "hns" | undefined;
@@ -240,13 +239,14 @@ export class AzureBackend implements Backend {
    * @param options Container, credentials (`connectionString`; or `accountName` /
    *   `accountUrl` with `accountKey`, `sasToken` or `credential`; none means
    *   `DefaultAzureCredential`), `hns`, `blockSize`, `concurrency`, `retry`, `readIdleTimeoutMs`,
-   *   `strictPaths`, `clientOptions`.
+   *   `strictPaths`, `fetch`, `clientOptions`.
    * @throws {InvalidConfigError} When an option is invalid; the message names the option.
    */
   constructor(options: AzureBackendOptions) {
     const parsed = parseAzureOptions(options, "options");
-    this.#clients = new AzureClients(parsed);
-    this.#baseCapabilities = canSign(this.#clients.authKind)
+    this.#options = parsed;
+    this.#http = new AzureHttp(parsed);
+    this.#baseCapabilities = canSign(this.#http.authKind)
       ? FLAT_CAPABILITIES
       : FLAT_CAPABILITIES.without("signed_url");
     this.#hns = parsed.hns ?? "auto";
@@ -258,11 +258,8 @@ export class AzureBackend implements Backend {
     this.#maxRetryDelayMs = parsed.retry?.maxRetryDelayMs ?? RETRY_DEFAULTS.maxRetryDelayMs;
     this.#readIdleTimeoutMs = parsed.readIdleTimeoutMs ?? DEFAULT_READ_IDLE_TIMEOUT_MS;
     this.#strictPaths = parsed.strictPaths ?? true;
-    const clients = this.#clients;
     this.#context = {
-      get container() {
-        return clients.containerClient;
-      },
+      http: this.#http,
       mapError: (error, scope) => this.#map(error, scope),
       pageSize: PAGE_SIZE,
       deleteConcurrency: DELETE_CONCURRENCY,
@@ -273,7 +270,7 @@ export class AzureBackend implements Backend {
   // ---- plumbing ---------------------------------------------------------------
 
   #map(error: unknown, scope: ErrorScope): unknown {
-    return mapAzureError(error, { ...scope, redact: this.#clients.redact });
+    return mapAzureError(error, { ...scope, redact: (text) => this.#http.redact(text) });
   }
 
   #check(signal?: AbortSignal): void {
@@ -295,8 +292,8 @@ export class AzureBackend implements Backend {
       const probe = (async (): Promise<Namespace> => {
         if (this.#hns === true) return this.#hnsNamespace();
         try {
-          const info = await this.#clients.containerClient.getAccountInfo();
-          if (info.isHierarchicalNamespaceEnabled) return this.#hnsNamespace();
+          const info = await getAccountInfo(this.#http);
+          if (info.isHnsEnabled) return this.#hnsNamespace();
           this.#kind = "flat";
           return this.#flat;
         } catch (error) {
@@ -313,9 +310,17 @@ export class AzureBackend implements Backend {
 
   /** The hierarchical-namespace implementation (DFS API for folders and renames). */
   #hnsNamespace(): Namespace {
-    this.#hnsImpl ??= new HnsNamespace(this.#context, () => this.#clients.fileSystem);
+    this.#hnsImpl ??= new HnsNamespace(this.#context);
     this.#kind = "hns";
     return this.#hnsImpl;
+  }
+
+  /**
+   * Whether a blob's metadata marks an HNS directory (`hdi_isfolder=true`);
+   * on a flat namespace that metadata is a user's, and no blob is a folder.
+   */
+  #isDirectory(namespace: Namespace, metadata: Record<string, string>): boolean {
+    return namespace.kind === "hns" && isFolderMetadata(metadata);
   }
 
   /** Maps a file method's error; on a 404, probes whether the key is a folder. */
@@ -335,10 +340,8 @@ export class AzureBackend implements Backend {
       // A failed condition (or `If-None-Match: *`, which Azure refuses as such): a
       // missing file or a directory is reported as such first, as on every backend.
       try {
-        const properties = await this.#blob(key).getProperties({ abortSignal: signal });
-        if (namespace.kind === "hns" && isFolderMetadata(properties.metadata)) {
-          return missingFile(key, true);
-        }
+        const properties = await getBlobProperties(this.#http, key, { signal });
+        if (this.#isDirectory(namespace, properties.metadata)) return missingFile(key, true);
       } catch (missing) {
         return await this.#fileError(missing, key, namespace, signal);
       }
@@ -349,20 +352,6 @@ export class AzureBackend implements Backend {
       return missingFile(key, isFolder, error);
     }
     return this.#map(error, { key, signal, conditionalRead });
-  }
-
-  /** The blob client of `key`, from a bounded least-recently-used cache. */
-  #blob(key: string): BlockBlobClient {
-    const cache = this.#blobClients;
-    let client = cache.get(key);
-    if (client !== undefined) {
-      cache.delete(key);
-    } else {
-      client = this.#clients.containerClient.getBlockBlobClient(key);
-      if (cache.size >= BLOB_CLIENT_CACHE) cache.delete(cache.keys().next().value!);
-    }
-    cache.set(key, client);
-    return client;
   }
 
   #resumeDelay = (attempt: number): number => {
@@ -393,7 +382,7 @@ export class AzureBackend implements Backend {
     const conditions = readConditions(options);
     const namespace = await this.#resolveNamespace(signal, key);
     try {
-      return await openBlobReadStream(this.#blob(key), this.#readOptions(key, options, conditions));
+      return await openBlobReadStream(this.#http, this.#readOptions(key, options, conditions));
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal, conditions !== undefined);
     }
@@ -419,7 +408,7 @@ export class AzureBackend implements Backend {
     const conditions = readConditions(options);
     const namespace = await this.#resolveNamespace(signal, key);
     try {
-      return await readBlobBytes(this.#blob(key), this.#readOptions(key, options, conditions));
+      return await readBlobBytes(this.#http, this.#readOptions(key, options, conditions));
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal, conditions !== undefined);
     }
@@ -429,7 +418,7 @@ export class AzureBackend implements Backend {
   #readOptions(
     key: string,
     options: BackendReadOptions,
-    conditions: BlobRequestConditions | undefined,
+    conditions: BlobConditions | undefined,
   ): BlobReadOptions {
     const { signal, range } = options;
     return {
@@ -487,7 +476,7 @@ export class AzureBackend implements Backend {
       return await this.#writeViaRename(namespace, key, body, options);
     }
     try {
-      return await uploadStream(this.#blob(key), body, this.#uploadOptions(key, options));
+      return await uploadStream(this.#http, key, body, this.#uploadOptions(key, options));
     } catch (error) {
       const createOnly = !options.overwrite;
       throw await this.#destinationError(error, key, WRITE, namespace, signal, createOnly);
@@ -527,7 +516,7 @@ export class AzureBackend implements Backend {
     }
     await this.#checkDestination(key, WRITE, namespace, signal);
     try {
-      return await putBlob(this.#blob(key), bytes, upload);
+      return await putBlob(this.#http, key, bytes, upload);
     } catch (error) {
       const createOnly = !options.overwrite;
       throw await this.#destinationError(error, key, WRITE, namespace, signal, createOnly);
@@ -601,8 +590,8 @@ export class AzureBackend implements Backend {
   /** Whether a file (not an HNS directory) is at `key`: one HEAD. */
   async #isFile(key: string, namespace: Namespace, signal: AbortSignal | undefined) {
     try {
-      const properties = await this.#blob(key).getProperties({ abortSignal: signal });
-      return !(namespace.kind === "hns" && isFolderMetadata(properties.metadata));
+      const properties = await getBlobProperties(this.#http, key, { signal });
+      return !this.#isDirectory(namespace, properties.metadata);
     } catch (error) {
       if (statusOf(error) === 404 && errorCodeOf(error) !== "ContainerNotFound") return false;
       throw this.#map(error, { key, signal });
@@ -633,14 +622,10 @@ export class AzureBackend implements Backend {
   ): Promise<BackendWriteResult> {
     const { signal } = options;
     const temp = tempKeyFor(key, randomHex(8));
-    const discard = () =>
-      this.#clients.containerClient.getBlobClient(temp).deleteIfExists().then(
-        () => {},
-        () => {},
-      );
+    const discard = () => deleteBlob(this.#http, temp, {}).then(() => {}, () => {});
     let result: BackendWriteResult;
     try {
-      result = await uploadStream(this.#clients.containerClient.getBlockBlobClient(temp), body, {
+      result = await uploadStream(this.#http, temp, body, {
         key: temp,
         size: options.size,
         blockSize: this.#blockSize,
@@ -677,24 +662,20 @@ export class AzureBackend implements Backend {
   async delete(key: string, options: SignalOptions): Promise<void> {
     const { signal } = options;
     const namespace = await this.#resolveNamespace(signal, key);
-    const blob = this.#blob(key);
     if (namespace.kind === "hns") {
       // A Delete Blob would also remove an empty directory: check the type,
       // then delete only what was checked (pinned to its ETag).
       for (let attempt = 1;; attempt++) {
         let etag: string | undefined;
         try {
-          const p = await blob.getProperties({ abortSignal: signal });
+          const p = await getBlobProperties(this.#http, key, { signal });
           if (isFolderMetadata(p.metadata)) throw missingFile(key, true);
           etag = p.etag;
         } catch (error) {
           throw await this.#fileError(error, key, namespace, signal);
         }
         try {
-          await blob.delete({
-            abortSignal: signal,
-            conditions: etag === undefined ? undefined : { ifMatch: etag },
-          });
+          await deleteBlob(this.#http, key, { signal, ifMatch: etag });
           return;
         } catch (error) {
           if (statusOf(error) === 412 && attempt < 3 && !signal?.aborted) continue;
@@ -703,7 +684,7 @@ export class AzureBackend implements Backend {
       }
     }
     try {
-      await blob.delete({ abortSignal: signal, deleteSnapshots: "include" });
+      await deleteBlob(this.#http, key, { signal, includeSnapshots: true });
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal);
     }
@@ -737,17 +718,10 @@ export class AzureBackend implements Backend {
     const { signal } = options;
     const namespace = await this.#resolveNamespace(signal, key);
     try {
-      const p = await this.#blob(key).getProperties({
-        abortSignal: signal,
-      });
-      if (namespace.kind === "hns" && isFolderMetadata(p.metadata)) throw missingFile(key, true);
-      const info: BackendFileInfo = {
-        key,
-        size: p.contentLength ?? 0,
-        modifiedAt: p.lastModified ?? new Date(0),
-      };
-      const etag = quoteEtag(p.etag);
-      if (etag !== undefined) info.etag = etag;
+      const p = await getBlobProperties(this.#http, key, { signal });
+      if (this.#isDirectory(namespace, p.metadata)) throw missingFile(key, true);
+      const info: BackendFileInfo = { key, size: p.size, modifiedAt: p.lastModified };
+      if (p.etag !== undefined) info.etag = p.etag;
       if (p.contentType !== undefined) info.contentType = p.contentType;
       info.metadata = userMetadata(p.metadata);
       return info;
@@ -794,28 +768,29 @@ export class AzureBackend implements Backend {
     onProgress: ((loaded: number, total?: number) => void) | undefined,
     operation: string,
   ): Promise<string | undefined> {
-    const source = this.#blob(src);
     let etag: string | undefined;
     try {
-      etag = (await source.getProperties({ abortSignal: signal })).etag;
+      etag = (await getBlobProperties(this.#http, src, { signal })).etag;
     } catch (error) {
       throw await this.#fileError(error, src, namespace, signal);
     }
     await this.#checkDestination(dst, operation, namespace, signal);
     try {
-      const poller = await this.#blob(dst).beginCopyFromURL(source.url, {
-        abortSignal: signal,
-        conditions: overwrite ? undefined : { ifNoneMatch: "*" },
-        sourceConditions: etag === undefined ? undefined : { ifMatch: etag },
-        intervalInMs: COPY_POLL_MS,
-        onProgress: onProgress && ((state) => {
-          const match = /^(\d+)\/(\d+)$/.exec(state.copyProgress ?? "");
-          if (match) onProgress(Number(match[1]), Number(match[2]));
-        }),
+      let { copyStatus } = await startCopy(this.#http, dst, this.#http.sourceUrl(src), {
+        ifNoneMatch: overwrite ? undefined : "*",
+        sourceIfMatch: etag,
+        signal,
       });
-      const result = await poller.pollUntilDone();
-      if (result.copyStatus !== undefined && result.copyStatus !== "success") {
-        throw new BackendUnavailableError(`Server-side copy ended as "${result.copyStatus}"`, {
+      // A copy the service has not finished at once: poll the destination until it has.
+      while (copyStatus === "pending") {
+        await sleep(COPY_POLL_MS, signal);
+        const state = await getBlobProperties(this.#http, dst, { signal });
+        copyStatus = state.copyStatus;
+        const match = /^(\d+)\/(\d+)$/.exec(state.copyProgress ?? "");
+        if (onProgress && match) onProgress(Number(match[1]), Number(match[2]));
+      }
+      if (copyStatus !== undefined && copyStatus !== "success") {
+        throw new BackendUnavailableError(`Server-side copy ended as "${copyStatus}"`, {
           path: dst,
           backend: BACKEND,
         });
@@ -906,7 +881,7 @@ export class AzureBackend implements Backend {
     this.#check(options.signal);
     checkSignedUrlValues(options);
     try {
-      return await signBlobUrl(this.#clients, key, options);
+      return await signBlobUrl(this.#http, key, options);
     } catch (error) {
       throw this.#map(error, { key, signal: options.signal });
     }
@@ -921,7 +896,7 @@ export class AzureBackend implements Backend {
    * @throws {InvalidPathError} For a URL outside this container.
    */
   toKey(nativePath: string): string {
-    const container = this.#clients.container;
+    const container = this.#http.container;
     if (/^https?:\/\//i.test(nativePath)) {
       let url: URL;
       try {
@@ -933,7 +908,7 @@ export class AzureBackend implements Backend {
           cause,
         });
       }
-      for (const base of [this.#clients.blobUrl, this.#clients.dfsUrl]) {
+      for (const base of [this.#http.blobUrl, this.#http.dfsUrl]) {
         const baseUrl = new URL(base);
         const root = `${baseUrl.pathname.replace(/\/+$/, "")}/${container}`;
         if (url.origin !== baseUrl.origin) continue;
@@ -959,30 +934,37 @@ export class AzureBackend implements Backend {
   }
 
   /**
-   * Returns a native SDK client built from this backend's credentials:
-   * `BlobServiceClient`, `ContainerClient`, or `DataLakeFileSystemClient`
-   * (created on first request, on the DFS endpoint).
+   * Returns a native SDK client built from this backend's credentials and
+   * `clientOptions`: `BlobServiceClient`, `ContainerClient`, or
+   * `DataLakeFileSystemClient` (on the DFS endpoint), created from the class
+   * passed on first request (the backend itself loads no SDK) and the same
+   * object afterwards.
    *
    * @param type One of those classes.
    * @returns The client.
-   * @throws {CapabilityNotSupportedError} For any other type.
+   * @throws {CapabilityNotSupportedError} For any other type, or when the credentials cannot
+   *   be given to that client.
    * @throws {BackendUnavailableError} After `close()`.
    */
   unwrap<T>(type: abstract new (...args: never[]) => T): T {
     this.#check();
-    const wanted = type as unknown;
-    if (wanted === BlobServiceClient) return this.#clients.service as T;
-    if (wanted === ContainerClient) return this.#clients.containerClient as T;
-    if (wanted === DataLakeFileSystemClient) return this.#clients.fileSystem as T;
-    throw new CapabilityNotSupportedError(
-      "unwrap",
-      { backend: BACKEND },
-      `Azure backend has no native client of type "${type?.name ?? String(type)}"`,
-    );
+    let client = this.#sdkClients.get(type);
+    if (client === undefined) {
+      client = sdkClient(type, this.#options, this.#http.tokenCredential);
+      if (client === undefined) {
+        throw new CapabilityNotSupportedError(
+          "unwrap",
+          { backend: BACKEND },
+          `Azure backend has no native client of type "${type?.name ?? String(type)}"`,
+        );
+      }
+      this.#sdkClients.set(type, client);
+    }
+    return client as T;
   }
 
   /**
-   * Releases the HTTP keep-alive sockets and any credential this backend
+   * Aborts the requests in flight and releases any credential this backend
    * created. Idempotent; later calls fail with `BackendUnavailableError`.
    *
    * @returns Resolves when closed.
@@ -990,7 +972,7 @@ export class AzureBackend implements Backend {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      this.#clients.close();
+      this.#http.close();
     }
     return Promise.resolve();
   }
@@ -1001,7 +983,7 @@ export class AzureBackend implements Backend {
    * @returns For example `AzureBackend(container="c", url="https://acct.blob.core.windows.net")`.
    */
   toString(): string {
-    return `AzureBackend(container="${this.#clients.container}", url="${this.#clients.blobUrl}")`;
+    return `AzureBackend(container="${this.#http.container}", url="${this.#http.blobUrl}")`;
   }
 
   /**
@@ -1019,10 +1001,10 @@ export class AzureBackend implements Backend {
   } {
     return {
       type: "azure",
-      container: this.#clients.container,
-      blobUrl: this.#clients.blobUrl,
-      dfsUrl: this.#clients.dfsUrl,
-      auth: this.#clients.authKind,
+      container: this.#http.container,
+      blobUrl: this.#http.blobUrl,
+      dfsUrl: this.#http.dfsUrl,
+      auth: this.#http.authKind,
       hns: this.#hns,
     };
   }
