@@ -408,3 +408,94 @@ export function renameFailure(
   if (status === 412 && code === "SourceConditionNotMet") return "sourceChanged";
   return undefined;
 }
+
+// ---- what a status and error code mean for the Blob operations ----
+
+/** A read's own conditions failed: 412, 304, or Azure's refusal of `If-None-Match: *` on a read. */
+export function isFailedReadCondition(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 412 || status === 304 || errorCodeOf(error) === "UnsatisfiableCondition";
+}
+
+/** A 412 of a request pinned to an ETag this backend read: the blob changed in between. */
+export function isStale(error: unknown): boolean {
+  return statusOf(error) === 412;
+}
+
+/** A 416: the range starts at or past the end of the blob. */
+export function isRangeNotSatisfiable(error: unknown): boolean {
+  return statusOf(error) === 416;
+}
+
+/** Whether a failed resume of a download may be tried again (no answer, 408, 429 or 5xx). */
+export function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === undefined || status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * Whether a Blob Batch request was refused as such (by the service or the
+ * credential's scope), so that the blobs are deleted one by one; 429, 5xx and
+ * network failures are not refusals.
+ */
+export function isBatchRefused(error: unknown): boolean {
+  return !isTransient(error);
+}
+
+/**
+ * The error of one failed sub-request of a Blob Batch, mapped like any answer.
+ *
+ * @param status The sub-request's status.
+ * @param code Its error code.
+ * @param scope The key and signal.
+ * @returns The library error.
+ */
+export function batchFailure(
+  status: number,
+  code: string | undefined,
+  scope: ErrorScope,
+): unknown {
+  const failure = Object.assign(new Error(`Batch delete failed (${status})`), {
+    statusCode: status,
+    code,
+  });
+  return mapAzureError(failure, scope);
+}
+
+/**
+ * Why a server-side copy failed where it is not the generic mapping:
+ * `"sourceMissing"` (404) or `"sourceChanged"` (412 `SourceConditionNotMet`).
+ */
+export function copyFailure(error: unknown): "sourceMissing" | "sourceChanged" | undefined {
+  const status = statusOf(error);
+  if (status === 404) return "sourceMissing";
+  if (status === 412 && errorCodeOf(error) === "SourceConditionNotMet") return "sourceChanged";
+  return undefined;
+}
+
+/**
+ * The error for a file that changed (412 on the ETag-pinned request) or was
+ * deleted (404) while it was being read or copied; `undefined` for other errors.
+ *
+ * @param error The native error.
+ * @param key The file's key.
+ * @param operation `"read"` or `"copy"`.
+ * @returns The `PreconditionFailedError`, or `undefined`.
+ */
+export function changedWhile(
+  error: unknown,
+  key: string,
+  operation: "read" | "copy",
+): PreconditionFailedError | undefined {
+  const status = statusOf(error);
+  const changed = operation === "copy"
+    ? copyFailure(error) === "sourceChanged"
+    : status === 412 || status === 404;
+  if (!changed) return undefined;
+  const message = operation === "copy"
+    ? "Source changed during the copy"
+    : status === 404
+    ? "File was deleted while it was being read"
+    : "File changed while it was being read";
+  return new PreconditionFailedError(message, { path: key, backend: BACKEND, cause: error });
+}

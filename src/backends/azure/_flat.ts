@@ -9,7 +9,7 @@
 import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import { DirectoryNotEmptyError, InvalidPathError, NotFoundError } from "../../errors.ts";
 import { batchDelete, deleteBlob, getBlobProperties, listBlobs, MAX_BATCH } from "./_blob_api.ts";
-import { BACKEND, statusOf } from "./_errors.ts";
+import { BACKEND, batchFailure, isBatchRefused, isGone } from "./_errors.ts";
 import { quoteEtag } from "./_etag.ts";
 import type { BlobListPage, ListedBlob } from "./_xml.ts";
 import { userMetadata } from "./_upload.ts";
@@ -155,7 +155,7 @@ export class FlatNamespace implements Namespace {
     try {
       await getBlobProperties(this.#ctx.http, key, { signal });
     } catch (error) {
-      if (statusOf(error) === 404) {
+      if (isGone(error)) {
         return new NotFoundError("Folder not found", { path: key, backend: BACKEND });
       }
       return this.#ctx.mapError(error, { key, signal }) as Error;
@@ -171,22 +171,14 @@ export class FlatNamespace implements Namespace {
       try {
         results = await batchDelete(this.#ctx.http, names, signal);
       } catch (error) {
-        const status = statusOf(error);
-        if (signal?.aborted || status === undefined || status === 429 || status >= 500) {
-          throw error;
-        }
+        if (signal?.aborted || !isBatchRefused(error)) throw error;
         // The service (or the credential's scope) does not allow batches: delete one by one.
         this.#batchUnavailable = true;
       }
       if (results) {
         for (const [index, sub] of results.entries()) {
-          if (sub.status >= 200 && sub.status < 300) continue;
-          if (sub.status === 404) continue;
-          const failure = Object.assign(new Error(`Batch delete failed (${sub.status})`), {
-            statusCode: sub.status,
-            code: sub.code,
-          });
-          throw this.#ctx.mapError(failure, { key: names[index], signal });
+          if ((sub.status >= 200 && sub.status < 300) || sub.status === 404) continue;
+          throw batchFailure(sub.status, sub.code, { key: names[index], signal });
         }
         return;
       }
@@ -195,7 +187,7 @@ export class FlatNamespace implements Namespace {
       try {
         await deleteBlob(this.#ctx.http, name, { signal, includeSnapshots: true });
       } catch (error) {
-        if (statusOf(error) !== 404) throw this.#ctx.mapError(error, { key: name, signal });
+        if (!isGone(error)) throw this.#ctx.mapError(error, { key: name, signal });
       }
     });
   }
@@ -211,7 +203,7 @@ export class FlatNamespace implements Namespace {
     try {
       await deleteBlob(this.#ctx.http, src, { signal, includeSnapshots: true, ifMatch: etag });
     } catch (error) {
-      if (statusOf(error) === 404) return; // already gone: the move's effect holds
+      if (isGone(error)) return; // already gone: the move's effect holds
       throw this.#ctx.mapError(error, { key: src, signal });
     }
   }

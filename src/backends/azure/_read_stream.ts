@@ -7,14 +7,10 @@
  * @module
  */
 
-import {
-  BackendUnavailableError,
-  InvalidPathError,
-  PreconditionFailedError,
-} from "../../errors.ts";
+import { BackendUnavailableError, InvalidPathError } from "../../errors.ts";
 import { collectBytes, type ErrorMappingStream, MAP_ERRORS } from "../../_streams.ts";
 import { type BlobConditions, downloadBlob, getBlobProperties } from "./_blob_api.ts";
-import { BACKEND, statusOf } from "./_errors.ts";
+import { BACKEND, changedWhile, isRangeNotSatisfiable, isTransient } from "./_errors.ts";
 import type { AzureHttp } from "./_http.ts";
 import { sleep } from "./_retry.ts";
 
@@ -191,24 +187,6 @@ function parseTotal(contentRange: string | null): number | undefined {
 function contentLength(headers: Headers): number | undefined {
   const value = headers.get("content-length");
   return value === null || !/^\d+$/.test(value.trim()) ? undefined : Number(value);
-}
-
-/**
- * The error for a read whose blob changed (412 on the ETag-pinned request)
- * or was deleted (404) after the first response; `undefined` for others.
- */
-export function changedWhileReading(
-  error: unknown,
-  key: string,
-): PreconditionFailedError | undefined {
-  const status = statusOf(error);
-  if (status !== 412 && status !== 404) return undefined;
-  return new PreconditionFailedError(
-    status === 404
-      ? "File was deleted while it was being read"
-      : "File changed while it was being read",
-    { path: key, backend: BACKEND, cause: error },
-  );
 }
 
 /** A plain Uint8Array view of a body chunk (not a Node `Buffer`), without copying. */
@@ -441,12 +419,9 @@ class Download {
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (error instanceof BackendUnavailableError) throw error; // the backend was closed
-        const changed = changedWhileReading(error, key);
+        const changed = changedWhile(error, key, "read");
         if (changed) throw changed;
-        const status = statusOf(error);
-        if (status !== undefined && status !== 408 && status !== 429 && status < 500) {
-          throw error;
-        }
+        if (!isTransient(error)) throw error;
         this.#lastError = error; // transient: try again while resumes remain
         continue;
       }
@@ -500,7 +475,7 @@ export async function openBlobReadStream(
       }
     }
   } catch (error) {
-    if (statusOf(error) === 416) {
+    if (isRangeNotSatisfiable(error)) {
       // Offset at or past the end: nothing to read, but the conditions and the type still hold.
       if (options.rejectFolder || conditions !== undefined) {
         const properties = await getBlobProperties(http, key, { signal, conditions });
@@ -550,7 +525,7 @@ export async function readBlobBytes(
   try {
     opened = await startDownload(http, offset, length, conditions, options);
   } catch (error) {
-    if (statusOf(error) === 416 && !signal?.aborted) return await viaStream(options);
+    if (isRangeNotSatisfiable(error) && !signal?.aborted) return await viaStream(options);
     if (!(error instanceof DownloadStalled)) throw error;
     if (options.maxResumes === 0) throw stalledError(key, 0, error);
     return await viaStream({ ...options, maxResumes: options.maxResumes - 1 });
@@ -618,7 +593,7 @@ export async function readBlobBytes(
       rejectFolder: false,
     });
   } catch (error) {
-    throw changedWhileReading(error, key) ?? error;
+    throw changedWhile(error, key, "read") ?? error;
   }
   if (rest.byteLength !== size - received) {
     throw new BackendUnavailableError(

@@ -25,7 +25,6 @@ import {
   BackendUnavailableError,
   CapabilityNotSupportedError,
   InvalidPathError,
-  PreconditionFailedError,
 } from "../../errors.ts";
 import { guessContentType } from "../../_content_type.ts";
 import { checkHeaderValue, checkSignedUrlValues, checkWriteValues } from "../../_validate.ts";
@@ -41,12 +40,15 @@ import {
 } from "./_blob_api.ts";
 import {
   BACKEND,
-  errorCodeOf,
+  changedWhile,
+  copyFailure,
   type ErrorScope,
+  isFailedReadCondition,
+  isMissingPath,
+  isStale,
   mapAzureError,
   missingFile,
   pathConflict,
-  statusOf,
 } from "./_errors.ts";
 import { runPool } from "./_pool.ts";
 import { sleep } from "./_retry.ts";
@@ -332,11 +334,7 @@ export class AzureBackend implements Backend {
     conditionalRead = false,
   ): Promise<unknown> {
     if (signal?.aborted) return signal.reason;
-    const status = statusOf(error);
-    if (
-      conditionalRead &&
-      (status === 412 || status === 304 || errorCodeOf(error) === "UnsatisfiableCondition")
-    ) {
+    if (conditionalRead && isFailedReadCondition(error)) {
       // A failed condition (or `If-None-Match: *`, which Azure refuses as such): a
       // missing file or a directory is reported as such first, as on every backend.
       try {
@@ -346,7 +344,7 @@ export class AzureBackend implements Backend {
         return await this.#fileError(missing, key, namespace, signal);
       }
     }
-    if (status === 404 && errorCodeOf(error) !== "ContainerNotFound") {
+    if (isMissingPath(error)) {
       this.#map(error, { key, signal }); // removes secrets from the native error's text
       const isFolder = await namespace.isFolder(key, signal);
       return missingFile(key, isFolder, error);
@@ -593,7 +591,7 @@ export class AzureBackend implements Backend {
       const properties = await getBlobProperties(this.#http, key, { signal });
       return !this.#isDirectory(namespace, properties.metadata);
     } catch (error) {
-      if (statusOf(error) === 404 && errorCodeOf(error) !== "ContainerNotFound") return false;
+      if (isMissingPath(error)) return false;
       throw this.#map(error, { key, signal });
     }
   }
@@ -678,7 +676,7 @@ export class AzureBackend implements Backend {
           await deleteBlob(this.#http, key, { signal, ifMatch: etag });
           return;
         } catch (error) {
-          if (statusOf(error) === 412 && attempt < 3 && !signal?.aborted) continue;
+          if (isStale(error) && attempt < 3 && !signal?.aborted) continue;
           throw await this.#fileError(error, key, namespace, signal);
         }
       }
@@ -797,16 +795,11 @@ export class AzureBackend implements Backend {
       }
       return etag;
     } catch (error) {
-      const status = statusOf(error);
-      const code = errorCodeOf(error);
-      if (status === 404) throw await this.#fileError(error, src, namespace, signal);
-      if (status === 412 && code === "SourceConditionNotMet") {
-        throw new PreconditionFailedError("Source changed during the copy", {
-          path: src,
-          backend: BACKEND,
-          cause: (this.#map(error, { key: src }), error),
-        });
+      if (copyFailure(error) === "sourceMissing") {
+        throw await this.#fileError(error, src, namespace, signal);
       }
+      const changed = changedWhile(error, src, "copy");
+      if (changed) throw (this.#map(error, { key: src }), changed);
       throw await this.#destinationError(error, dst, operation, namespace, signal, !overwrite);
     }
   }
