@@ -57,10 +57,16 @@ describeOnDeno("the JSR npm layout on Node 24 and Bun", "Node 24 and Bun", () =>
       "./azure": "./azure.js",
       "./conformance": "./conformance.js",
       "./cli": "./cli.js",
+      "./node": "./node.js",
     });
     assert.ok(
-      manifest.dependencies["@azure/storage-blob"],
-      "the Azure SDK is a dependency",
+      manifest.dependencies["@azure/identity"],
+      "@azure/identity is a dependency (DefaultAzureCredential, loaded on first use)",
+    );
+    assert.ok(
+      !("@azure/storage-blob" in manifest.dependencies) &&
+        !("@azure/storage-file-datalake" in manifest.dependencies),
+      "the Azure SDK is not a dependency: the backend speaks fetch, unwrap uses the caller's SDK",
     );
     assert.ok(
       !("azurite" in manifest.dependencies),
