@@ -16,8 +16,17 @@ const read = (path: string): Config =>
 const root = read("deno.json");
 const bench = read("bench/deno.json");
 
-/** Root imports the benchmark never reaches: test servers, the TOML parser (loaded only for TOML configs), the examples' Node server. */
-const notForBench = ["azurite", "smol-toml", "srvx"];
+/**
+ * Root imports the benchmark never reaches: test servers, the TOML parser (loaded only for TOML
+ * configs), the examples' Node server, OpenTelemetry (the example and its test).
+ */
+const notForBench = [
+  "azurite",
+  "smol-toml",
+  "srvx",
+  "@opentelemetry/api",
+  "@opentelemetry/sdk-trace-base",
+];
 
 test("bench/deno.json maps every package the library needs as deno.json does, and its own peers", () => {
   for (const [name, target] of Object.entries(root.imports)) {
