@@ -55,6 +55,8 @@ interface ListQuery {
 /** The flat-namespace implementation of {@link Namespace}. */
 export class FlatNamespace implements Namespace {
   readonly kind = "flat" as const;
+  readonly directoryBlobs = false;
+  readonly refusesPathConflicts = false;
   readonly #ctx: AzureContext;
   #batchUnavailable = false;
 
@@ -190,6 +192,11 @@ export class FlatNamespace implements Namespace {
         if (!isGone(error)) throw this.#ctx.mapError(error, { key: name, signal });
       }
     });
+  }
+
+  /** Delete Blob, snapshots included. */
+  async deleteFile(key: string, signal: AbortSignal | undefined): Promise<void> {
+    await deleteBlob(this.#ctx.http, key, { signal, includeSnapshots: true });
   }
 
   async move(

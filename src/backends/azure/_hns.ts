@@ -24,9 +24,10 @@ import {
   isConflict,
   isGone,
   isMissingPath,
+  isStale,
   renameFailure,
 } from "./_errors.ts";
-import { getBlobProperties } from "./_blob_api.ts";
+import { deleteBlob, getBlobProperties } from "./_blob_api.ts";
 import {
   createDirectory,
   deletePath,
@@ -107,6 +108,8 @@ export interface RenameConditions {
 /** The hierarchical-namespace implementation of {@link Namespace}. */
 export class HnsNamespace implements Namespace {
   readonly kind = "hns" as const;
+  readonly directoryBlobs = true;
+  readonly refusesPathConflicts = true;
   readonly #ctx: AzureContext;
 
   /** @param context What the backend shares with namespace implementations. */
@@ -224,6 +227,27 @@ export class HnsNamespace implements Namespace {
       }
     } catch (error) {
       throw this.#ctx.mapError(error, { key: "", signal });
+    }
+  }
+
+  /**
+   * Deletes a file, never a directory: a Delete Blob would also remove an
+   * empty directory, so the type is checked first and the delete is pinned to
+   * the ETag that was checked (three tries when the file changes in between).
+   */
+  async deleteFile(key: string, signal: AbortSignal | undefined): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      const properties = await getBlobProperties(this.#ctx.http, key, { signal });
+      if (isFolderMetadata(properties.metadata)) {
+        throw new InvalidPathError("Path is a folder, not a file", { path: key, backend: BACKEND });
+      }
+      try {
+        await deleteBlob(this.#ctx.http, key, { signal, ifMatch: properties.etag });
+        return;
+      } catch (error) {
+        if (isStale(error) && attempt < 3 && !signal?.aborted) continue;
+        throw error;
+      }
     }
   }
 

@@ -27,8 +27,32 @@ export type NamespaceKind = "flat" | "hns";
 
 /** Folder-shaped operations; keys are clean backend keys, `""` is the container root. */
 export interface Namespace {
-  /** `"flat"` or `"hns"`. */
+  /** `"flat"` or `"hns"` (for the capabilities; the backend branches on the members below). */
   readonly kind: NamespaceKind;
+  /**
+   * Whether directories are blobs too (ADLS Gen2 shows a directory as a
+   * zero-length blob with `hdi_isfolder=true`), so that a blob answer must
+   * be checked for being a directory.
+   */
+  readonly directoryBlobs: boolean;
+  /**
+   * Whether the service itself refuses a file below a file or at a folder
+   * (then the backend only explains a refusal); otherwise the backend checks
+   * before writing (`strictPaths`).
+   */
+  readonly refusesPathConflicts: boolean;
+  /** Deletes the file at `key` (never a directory); rejects with the service's error. */
+  deleteFile(key: string, signal: AbortSignal | undefined): Promise<void>;
+  /**
+   * Renames a file in one atomic step, where the namespace can (ADLS Gen2):
+   * `writeAtomic` uploads beside the target and renames onto it.
+   */
+  rename?(
+    src: string,
+    dst: string,
+    conditions: { overwrite: boolean; ifMatch?: string; sourceEtag?: string },
+    signal: AbortSignal | undefined,
+  ): Promise<void>;
   /** Whether a folder exists at `key`. */
   isFolder(key: string, signal: AbortSignal | undefined): Promise<boolean>;
   /** Lists one level (files and folders) or every file below `key`, page by page. */

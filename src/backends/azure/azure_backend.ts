@@ -45,7 +45,6 @@ import {
   type ErrorScope,
   isFailedReadCondition,
   isMissingPath,
-  isStale,
   mapAzureError,
   missingFile,
   pathConflict,
@@ -322,7 +321,7 @@ export class AzureBackend implements Backend {
    * on a flat namespace that metadata is a user's, and no blob is a folder.
    */
   #isDirectory(namespace: Namespace, metadata: Record<string, string>): boolean {
-    return namespace.kind === "hns" && isFolderMetadata(metadata);
+    return namespace.directoryBlobs && isFolderMetadata(metadata);
   }
 
   /** Maps a file method's error; on a 404, probes whether the key is a folder. */
@@ -380,7 +379,10 @@ export class AzureBackend implements Backend {
     const conditions = readConditions(options);
     const namespace = await this.#resolveNamespace(signal, key);
     try {
-      return await openBlobReadStream(this.#http, this.#readOptions(key, options, conditions));
+      return await openBlobReadStream(
+        this.#http,
+        this.#readOptions(key, options, conditions, namespace),
+      );
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal, conditions !== undefined);
     }
@@ -406,7 +408,10 @@ export class AzureBackend implements Backend {
     const conditions = readConditions(options);
     const namespace = await this.#resolveNamespace(signal, key);
     try {
-      return await readBlobBytes(this.#http, this.#readOptions(key, options, conditions));
+      return await readBlobBytes(
+        this.#http,
+        this.#readOptions(key, options, conditions, namespace),
+      );
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal, conditions !== undefined);
     }
@@ -417,6 +422,7 @@ export class AzureBackend implements Backend {
     key: string,
     options: BackendReadOptions,
     conditions: BlobConditions | undefined,
+    namespace: Namespace,
   ): BlobReadOptions {
     const { signal, range } = options;
     return {
@@ -428,7 +434,7 @@ export class AzureBackend implements Backend {
       resumeDelayMs: this.#resumeDelay,
       idleTimeoutMs: this.#readIdleTimeoutMs,
       mapError: (error) => this.#map(error, { key, signal }),
-      rejectFolder: this.#kind === "hns",
+      rejectFolder: namespace.directoryBlobs,
       conditions,
     };
   }
@@ -470,8 +476,13 @@ export class AzureBackend implements Backend {
       await body.cancel(error).catch(() => {});
       throw error;
     }
-    if (options.atomic && namespace instanceof HnsNamespace) {
-      return await this.#writeViaRename(namespace, key, body, options);
+    if (options.atomic && namespace.rename) {
+      return await this.#writeViaRename(
+        namespace as Namespace & Required<Pick<Namespace, "rename">>,
+        key,
+        body,
+        options,
+      );
     }
     try {
       return await uploadStream(this.#http, key, body, this.#uploadOptions(key, options));
@@ -507,7 +518,7 @@ export class AzureBackend implements Backend {
     const namespace = await this.#resolveNamespace(signal, key);
     const upload = this.#uploadOptions(key, options);
     if (
-      bytes.byteLength > this.#blockSize || (options.atomic && namespace.kind === "hns") ||
+      bytes.byteLength > this.#blockSize || (options.atomic && namespace.rename) ||
       !markerFits(upload)
     ) {
       return await this.write(key, bytesStream(bytes), options);
@@ -533,7 +544,7 @@ export class AzureBackend implements Backend {
     namespace: Namespace,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    if (namespace.kind !== "flat" || !this.#strictPaths) return;
+    if (namespace.refusesPathConflicts || !this.#strictPaths) return;
     const conflict = await this.#pathConflict(key, operation, namespace, signal);
     if (conflict !== undefined) throw conflict;
   }
@@ -552,7 +563,7 @@ export class AzureBackend implements Backend {
     createOnly: boolean,
   ): Promise<unknown> {
     const mapped = this.#map(error, { key, signal, createOnly });
-    if (namespace.kind !== "hns" || signal?.aborted) return mapped;
+    if (!namespace.refusesPathConflicts || signal?.aborted) return mapped;
     if (!(mapped instanceof InvalidPathError || mapped instanceof AlreadyExistsError)) {
       return mapped;
     }
@@ -611,9 +622,12 @@ export class AzureBackend implements Backend {
     };
   }
 
-  /** `writeAtomic` on HNS: upload to a temporary file, then one atomic rename onto `key`. */
+  /**
+   * `writeAtomic` where the namespace renames atomically (HNS): upload to a
+   * temporary file, then one atomic rename onto `key`.
+   */
   async #writeViaRename(
-    hns: HnsNamespace,
+    namespace: Namespace & Required<Pick<Namespace, "rename">>,
     key: string,
     body: ReadableStream<Uint8Array>,
     options: BackendWriteOptions,
@@ -635,22 +649,30 @@ export class AzureBackend implements Backend {
       });
     } catch (error) {
       await discard();
-      throw await this.#destinationError(error, key, WRITE, hns, signal, false);
+      throw await this.#destinationError(error, key, WRITE, namespace, signal, false);
     }
     try {
-      await hns.rename(temp, key, {
+      await namespace.rename(temp, key, {
         overwrite: options.overwrite,
         ifMatch: options.ifMatch,
       }, signal);
     } catch (error) {
       await discard();
-      throw await this.#destinationError(error, key, WRITE, hns, signal, !options.overwrite);
+      throw await this.#destinationError(
+        error,
+        key,
+        WRITE,
+        namespace,
+        signal,
+        !options.overwrite,
+      );
     }
     return result;
   }
 
   /**
-   * Deletes one blob (and its snapshots).
+   * Deletes one file: on a flat namespace the blob and its snapshots; on
+   * HNS only a file (checked, and pinned to the ETag that was checked).
    *
    * @param key Backend key.
    * @param options `signal`.
@@ -660,29 +682,8 @@ export class AzureBackend implements Backend {
   async delete(key: string, options: SignalOptions): Promise<void> {
     const { signal } = options;
     const namespace = await this.#resolveNamespace(signal, key);
-    if (namespace.kind === "hns") {
-      // A Delete Blob would also remove an empty directory: check the type,
-      // then delete only what was checked (pinned to its ETag).
-      for (let attempt = 1;; attempt++) {
-        let etag: string | undefined;
-        try {
-          const p = await getBlobProperties(this.#http, key, { signal });
-          if (isFolderMetadata(p.metadata)) throw missingFile(key, true);
-          etag = p.etag;
-        } catch (error) {
-          throw await this.#fileError(error, key, namespace, signal);
-        }
-        try {
-          await deleteBlob(this.#http, key, { signal, ifMatch: etag });
-          return;
-        } catch (error) {
-          if (isStale(error) && attempt < 3 && !signal?.aborted) continue;
-          throw await this.#fileError(error, key, namespace, signal);
-        }
-      }
-    }
     try {
-      await deleteBlob(this.#http, key, { signal, includeSnapshots: true });
+      await namespace.deleteFile(key, signal);
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal);
     }
