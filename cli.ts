@@ -57,6 +57,7 @@ import { ExitCode, OutputClosedError, run } from "./src/cli/commands.ts";
 import type { BackendType } from "./src/backend_type.ts";
 import { localBackendType } from "./src/backends/local/local_type.ts";
 import { azureBackendType } from "./src/backends/azure/azure_type.ts";
+import { useDefaultAzureCredential } from "./azure_identity.ts";
 
 export {
   type CliIO,
@@ -102,6 +103,8 @@ export interface MainOptions {
  * ```
  */
 export async function main(options: MainOptions = {}): Promise<void> {
+  // An Azure config without key, SAS or credential uses DefaultAzureCredential, as in Python.
+  useDefaultAzureCredential();
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

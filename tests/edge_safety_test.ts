@@ -1,5 +1,9 @@
-// The core entrypoint must stay edge-safe: its module graph (as `deno info`
-// sees it, dynamic imports included) holds no `node:` builtin and no Azure SDK.
+// The core and Azure entrypoints must stay edge-safe: their module graphs (as
+// `deno info` sees them, dynamic imports included) hold no `node:` builtin;
+// the core one no Azure package, the Azure one no Azure package loaded at run
+// time (`@azure/identity` is imported by `./azure/identity` only: its
+// workerd build needs Node built-ins, so a dynamic import of it would break
+// a Workers bundle of `./azure`).
 // And no module computes an import path: JSR's npm layer, bundlers and edge
 // runtimes follow only static and string-literal specifiers.
 import { test } from "node:test";
@@ -25,8 +29,15 @@ function denoInfo(entry: string): Promise<string> {
 }
 
 interface GraphModule {
+  /** `esm` (a source module), `node` (a builtin) or `npm` (a package, not expanded). */
+  kind?: string;
   specifier: string;
-  dependencies?: { code?: { specifier: string }; type?: { specifier: string } }[];
+  dependencies?: {
+    specifier: string;
+    code?: { specifier: string };
+    type?: { specifier: string };
+    isDynamic?: boolean;
+  }[];
 }
 
 /** Every module in the graph and every specifier any module imports. */
@@ -50,6 +61,52 @@ test("the check sees node: builtins where they are (the conformance entrypoint)"
   assert.ok(all.includes("node:test"), "node:test is in the conformance graph");
 });
 
+/** One import in the graph: who imports what, and how. */
+interface GraphImport {
+  from: string;
+  to: string;
+  how: "static" | "dynamic" | "type";
+}
+
+/** Every import of every module in the graph (the resolved specifier; `how` as deno sees it). */
+function imports(json: string): { modules: GraphModule[]; imports: GraphImport[] } {
+  const graph = JSON.parse(json) as { modules: GraphModule[] };
+  const all = graph.modules.flatMap((m) =>
+    (m.dependencies ?? []).flatMap((d): GraphImport[] => {
+      const from = m.specifier.replace(/^file:\/\/.*?\/(?=(src\/|[a-z_]+\.ts$))/, "");
+      const out: GraphImport[] = [];
+      if (d.code) {
+        out.push({ from, to: d.code.specifier, how: d.isDynamic ? "dynamic" : "static" });
+      }
+      if (d.type) out.push({ from, to: d.type.specifier, how: "type" });
+      return out;
+    })
+  );
+  return { modules: graph.modules, imports: all };
+}
+
+test("the azure entrypoint loads no node: builtin and no Azure package", async () => {
+  const graph = imports(await denoInfo("azure.ts"));
+  assert.ok(
+    graph.modules.some((m) => m.specifier.endsWith("/src/backends/azure/azure_backend.ts")),
+    "the graph was read",
+  );
+  // No builtin anywhere: not as a module, not imported (statically, dynamically or for types).
+  assert.deepEqual(
+    graph.modules.filter((m) => m.kind === "node" || m.specifier.startsWith("node:"))
+      .map((m) => m.specifier),
+    [],
+  );
+  assert.deepEqual(graph.imports.filter((i) => i.to.startsWith("node:")), []);
+  // Azure packages: type-only imports are erased; none may load at run time.
+  const azure = graph.imports.filter((i) => /^npm:\/?@azure\//.test(i.to) && i.how !== "type");
+  assert.deepEqual(azure, []);
+  // The check sees Azure packages where they are: ./azure/identity imports @azure/identity.
+  const identity = imports(await denoInfo("azure_identity.ts")).imports
+    .filter((i) => /^npm:\/?@azure\/identity@/.test(i.to) && i.how === "static");
+  assert.ok(identity.length > 0, "the check sees @azure/identity in ./azure/identity");
+});
+
 test("no module of the package computes an import path at run time", () => {
   const files: string[] = [
     "mod.ts",
@@ -58,6 +115,8 @@ test("no module of the package computes an import path at run time", () => {
     "azure.ts",
     "conformance.ts",
     "cli.ts",
+    "azure_identity.ts",
+    "node.ts",
   ];
   const walk = (dir: string) => {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {

@@ -16,6 +16,8 @@ import { DataLakeFileSystemClient } from "@azure/storage-file-datalake";
 import { NotFoundError, PermissionDeniedError, Store } from "../../mod.ts";
 import type { AzureBackend } from "../../azure.ts";
 import { type AzureEnv, HOOK, setupAzure } from "./_setup.ts";
+import { useDefaultAzureCredential } from "../../azure_identity.ts";
+import { setDefaultCredentialFactory } from "../../src/backends/azure/_credential.ts";
 
 const WRONG_KEY = btoa("not the key, not the key, not the key!!");
 
@@ -148,16 +150,18 @@ describe("azure authentication", () => {
     assert.equal(calls, 0);
   });
 
-  test("no credential: DefaultAzureCredential, created without I/O", async () => {
+  test("no credential: DefaultAzureCredential after useDefaultAzureCredential(), created without I/O", async () => {
+    useDefaultAzureCredential();
     const backend = env.backend({ accountName: "someaccount" });
+    setDefaultCredentialFactory(undefined);
     assert.equal(backend.toJSON().auth, "default");
     const container = backend.unwrap(ContainerClient);
     const fileSystem = backend.unwrap(DataLakeFileSystemClient);
     assert.equal(fileSystem.url, `https://someaccount.dfs.core.windows.net/${env.container}`);
     assert.equal(container.url, `https://someaccount.blob.core.windows.net/${env.container}`);
-    // The SDK clients share one credential that loads `@azure/identity` on
-    // first use (src/backends/azure/_credential.ts): loading it, without
-    // asking for a token, gives a DefaultAzureCredential.
+    // The SDK clients share the backend's credential, which creates its
+    // DefaultAzureCredential on first use (src/backends/azure/_credential.ts):
+    // loading it, without asking for a token, gives one.
     const credential = container.credential as {
       getToken?: unknown;
       load?: () => Promise<object>;

@@ -11,6 +11,11 @@
  * which has none). An application that imports the package by its name
  * (`@remote-store/remote-store`) lives in a folder made by
  * `installNpmLayout`, so its bundle is built from the files users receive.
+ * Beside the bundle, `meta.json` is esbuild's metafile (which inputs it holds).
+ *
+ * Outbound requests to loopback are allowed (workerd's network service with
+ * `local` addresses), so an app can talk to Azurite: {@link startEdgeAzure}
+ * starts it behind the fault proxy with a fresh container.
  *
  * @module
  */
@@ -20,7 +25,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { canConnect, freePort } from "../_azurite.ts";
+import { ContainerClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+import {
+  type Azurite,
+  canConnect,
+  freePort,
+  randomContainerName,
+  startAzurite,
+} from "../_azurite.ts";
+import { type FaultProxy, startFaultProxy } from "../_fault_proxy.ts";
 import type { PackagingTools } from "./_tools.ts";
 
 /** The edge runtimes the harness runs. */
@@ -160,10 +173,15 @@ export async function bundleEdgeApp(
     conditions: conditions[runtime],
     target: "es2022",
     logLevel: "silent",
+    metafile: true,
   });
   if (result.errors.length > 0) {
     throw new Error(`esbuild failed: ${JSON.stringify(result.errors)}`);
   }
+  writeFileSync(
+    join(outfile, "..", "meta.json"),
+    JSON.stringify((result as { metafile?: unknown }).metafile),
+  );
   return outfile;
 }
 
@@ -230,5 +248,57 @@ export async function startEdgeApp(
     if (attempt === 2) {
       throw new Error(`workerd did not start on port ${port}: ${output()}`);
     }
+  }
+}
+
+/** Azurite on loopback with the fault proxy in front, and a fresh container, for an edge app. */
+export interface EdgeAzure {
+  /** The running Azurite. */
+  az: Azurite;
+  /** The proxy between the edge app and Azurite. */
+  proxy: FaultProxy;
+  /** The container made for the run. */
+  container: string;
+  /** A connection string whose blob endpoint is the proxy. */
+  connectionString: string;
+  /** The blob endpoint through the proxy, `http://127.0.0.1:PORT/devstoreaccount1`. */
+  accountUrl: string;
+  /** Stops the proxy and Azurite. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Azurite, the fault proxy in front of it, and creates a container
+ * (with the SDK, directly, so the setup does not depend on the backend under test).
+ *
+ * @returns The environment; the app's traffic goes through `proxy`.
+ */
+export async function startEdgeAzure(): Promise<EdgeAzure> {
+  const az = await startAzurite();
+  let proxy: FaultProxy | undefined;
+  try {
+    proxy = await startFaultProxy(az.port);
+    const container = randomContainerName("edge");
+    await new ContainerClient(
+      `${az.url}/${container}`,
+      new StorageSharedKeyCredential(az.accountName, az.accountKey),
+    ).create();
+    const accountUrl = az.url.replace(`:${az.port}/`, `:${proxy.port}/`);
+    const running = proxy;
+    return {
+      az,
+      proxy,
+      container,
+      connectionString: az.connectionString.replaceAll(`:${az.port}/`, `:${proxy.port}/`),
+      accountUrl,
+      async close() {
+        await running.stop();
+        await az.stop();
+      },
+    };
+  } catch (error) {
+    await proxy?.stop();
+    await az.stop();
+    throw error;
   }
 }

@@ -55,13 +55,14 @@ describeOnDeno("the JSR npm layout on Node 24 and Bun", "Node 24 and Bun", () =>
       "./memory": "./memory.js",
       "./local": "./local.js",
       "./azure": "./azure.js",
+      "./azure/identity": "./azure_identity.js",
       "./conformance": "./conformance.js",
       "./cli": "./cli.js",
       "./node": "./node.js",
     });
     assert.ok(
       manifest.dependencies["@azure/identity"],
-      "@azure/identity is a dependency (DefaultAzureCredential, loaded on first use)",
+      "@azure/identity is a dependency (of ./azure/identity)",
     );
     assert.ok(
       !("@azure/storage-blob" in manifest.dependencies) &&

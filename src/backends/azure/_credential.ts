@@ -1,8 +1,9 @@
 /**
- * The credential used when the options name none: `DefaultAzureCredential`
- * from `@azure/identity`, loaded on first use (a string-literal dynamic
- * import, so that nothing an edge bundle must load imports it), on the
- * runtimes that can run it. Private module.
+ * The credential used when the options name none: what
+ * `useDefaultAzureCredential()` (the `./azure/identity` entrypoint) set,
+ * typically `DefaultAzureCredential`. `./azure` itself never imports
+ * `@azure/identity`, so that edge bundles (workerd, Vercel's edge-runtime)
+ * build without it. Private module.
  *
  * @module
  */
@@ -20,52 +21,48 @@ export interface ClosableCredential extends TokenCredentialLike {
   close(): void;
 }
 
+/** What makes the default credential; set by `useDefaultAzureCredential` (`./azure/identity`). */
+let defaultFactory: (() => TokenCredentialLike) | undefined;
+
 /**
- * Whether this is Deno, Bun or Node (which can run `@azure/identity`), not
- * an edge runtime such as workerd (`navigator.userAgent` is
- * `Cloudflare-Workers`, even with `nodejs_compat`'s `process`) or Vercel's
- * edge-runtime (`globalThis.EdgeRuntime`).
+ * Sets what makes the credential of a backend whose options name no key,
+ * SAS or credential (`undefined` removes it). Process-wide, like
+ * `registerBackendType`.
  *
- * @returns `true` on Deno, Bun and Node.
+ * @param factory Makes one credential per backend.
  */
-export function isServerRuntime(): boolean {
-  const g = globalThis as {
-    Deno?: unknown;
-    Bun?: unknown;
-    EdgeRuntime?: unknown;
-    process?: { versions?: { node?: string } };
-    navigator?: { userAgent?: string };
-  };
-  if (g.EdgeRuntime !== undefined) return false;
-  if (g.navigator?.userAgent === "Cloudflare-Workers") return false;
-  return g.Deno !== undefined || g.Bun !== undefined || g.process?.versions?.node !== undefined;
+export function setDefaultCredentialFactory(
+  factory: (() => TokenCredentialLike) | undefined,
+): void {
+  defaultFactory = factory;
 }
 
-/** The message when `@azure/identity` cannot be loaded. */
-const IDENTITY_MISSING =
-  'The default credential needs the package "@azure/identity"; install it, or pass accountKey, ' +
-  "sasToken, a connectionString or a TokenCredential";
+/** Whether a default credential factory is set. */
+export function hasDefaultCredential(): boolean {
+  return defaultFactory !== undefined;
+}
 
 /**
- * A `DefaultAzureCredential` created on the first `getToken` (or `load`),
- * once: every later call uses the same instance. Creating this object does
- * nothing else.
+ * The default credential of one backend, created on the first `getToken`
+ * (or `load`), once: every later call uses the same instance. Creating this
+ * object does nothing else.
  *
  * @returns The lazy credential.
+ * @throws {Error} From `getToken` and `load`, when no factory is set.
  */
 export function defaultCredential(): ClosableCredential {
   type Loaded = TokenCredentialLike & { close?(): unknown };
-  let credential: Promise<Loaded> | undefined;
+  const factory = defaultFactory; // the one set when the backend was made
+  let credential: Loaded | undefined;
   let closed = false;
   const load = (): Promise<Loaded> => {
-    credential ??= import("@azure/identity").then(
-      ({ DefaultAzureCredential }) => new DefaultAzureCredential() as Loaded,
-      (cause) => {
-        credential = undefined; // a later call tries again
-        throw new Error(IDENTITY_MISSING, { cause });
-      },
-    );
-    return credential;
+    if (credential === undefined) {
+      if (factory === undefined) {
+        return Promise.reject(new Error(`No default credential: ${NO_DEFAULT}`));
+      }
+      credential = factory() as Loaded;
+    }
+    return Promise.resolve(credential);
   };
   return {
     async getToken(scopes, options) {
@@ -75,7 +72,17 @@ export function defaultCredential(): ClosableCredential {
     close() {
       if (closed || credential === undefined) return;
       closed = true;
-      credential.then((c) => c.close?.(), () => {}).catch(() => {});
+      try {
+        credential.close?.();
+      } catch {
+        // nothing to release
+      }
     },
   };
 }
+
+/** Why a backend without key, SAS or credential cannot authenticate. */
+export const NO_DEFAULT =
+  "pass accountKey, sasToken, a connectionString or a TokenCredential, or call " +
+  'useDefaultAzureCredential() from "@remote-store/remote-store/azure/identity" ' +
+  "(Deno, Bun and Node) to use DefaultAzureCredential";

@@ -1,76 +1,67 @@
 /**
- * Unit tests of the default credential and the runtime check that guards it.
+ * Unit tests of the default credential: refused without a factory (on every
+ * runtime, edge included), created lazily and once with one.
  *
  * @module
  */
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultCredential, isServerRuntime } from "./_credential.ts";
-import { parseAzureOptions } from "./_options.ts";
 import { InvalidConfigError } from "../../errors.ts";
+import { defaultCredential, setDefaultCredentialFactory } from "./_credential.ts";
+import { parseAzureOptions } from "./_options.ts";
+import { useDefaultAzureCredential } from "../../../azure_identity.ts";
 
-/** Runs `fn` with a global replaced, then puts the original back. */
-function withGlobal(name: string, value: unknown, fn: () => void): void {
-  const original = Object.getOwnPropertyDescriptor(globalThis, name);
-  Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
-  try {
-    fn();
-  } finally {
-    if (original) Object.defineProperty(globalThis, name, original);
-    else delete (globalThis as Record<string, unknown>)[name];
-  }
-}
-
-describe("isServerRuntime", () => {
-  test("true on Deno, Bun and Node", () => {
-    assert.equal(isServerRuntime(), true);
-  });
-
-  test("false on Vercel's edge-runtime and on workerd", () => {
-    withGlobal("EdgeRuntime", "edge-runtime", () => assert.equal(isServerRuntime(), false));
-    withGlobal(
-      "navigator",
-      { userAgent: "Cloudflare-Workers" },
-      () => assert.equal(isServerRuntime(), false),
+describe("default credential", () => {
+  test("without a factory, a config with no key, SAS or credential says what to pass", () => {
+    setDefaultCredentialFactory(undefined);
+    assert.throws(
+      () => parseAzureOptions({ container: "c-1", accountName: "acct" }),
+      (error) => {
+        assert.ok(error instanceof InvalidConfigError);
+        assert.match(error.message, /"options\.credential" is required/);
+        for (
+          const word of ["accountKey", "sasToken", "TokenCredential", "useDefaultAzureCredential"]
+        ) {
+          assert.ok(error.message.includes(word), word);
+        }
+        return true;
+      },
     );
-    assert.equal(isServerRuntime(), true, "restored");
+    parseAzureOptions({ container: "c-1", accountName: "acct", accountKey: btoa("k") });
+    parseAzureOptions({ container: "c-1", connectionString: "UseDevelopmentStorage=true" });
   });
 
-  test("on an edge runtime, options without key, SAS or credential are refused", () => {
-    withGlobal("EdgeRuntime", "edge-runtime", () => {
-      assert.throws(
-        () => parseAzureOptions({ container: "c-1", accountName: "acct" }),
-        (error: unknown) => {
-          assert.ok(error instanceof InvalidConfigError);
-          assert.match(error.message, /"options\.credential" is required on this runtime/);
-          assert.match(
-            error.message,
-            /accountKey, sasToken, a connectionString or a TokenCredential/,
-          );
-          return true;
-        },
-      );
-      const credential = { getToken: () => Promise.resolve(null) };
-      const parsed = parseAzureOptions({ container: "c-1", accountName: "acct", credential });
-      assert.equal(typeof parsed.credential?.getToken, "function");
-      parseAzureOptions({ container: "c-1", accountName: "acct", accountKey: btoa("k") });
-      parseAzureOptions({ container: "c-1", connectionString: "UseDevelopmentStorage=true" });
+  test("with a factory, one credential per backend, created on first use", async () => {
+    let made = 0;
+    setDefaultCredentialFactory(() => {
+      made++;
+      return { getToken: () => Promise.resolve({ token: "t", expiresOnTimestamp: 0 }) };
     });
-    assert.equal(parseAzureOptions({ container: "c-1", accountName: "acct" }).accountName, "acct");
+    try {
+      assert.equal(
+        parseAzureOptions({ container: "c-1", accountName: "acct" }).accountName,
+        "acct",
+      );
+      const credential = defaultCredential();
+      assert.equal(made, 0, "nothing is made before first use");
+      const [first, second] = await Promise.all([credential.load(), credential.load()]);
+      assert.equal(first, second);
+      assert.equal(made, 1);
+      credential.close();
+      credential.close();
+    } finally {
+      setDefaultCredentialFactory(undefined);
+    }
   });
-});
 
-describe("defaultCredential", () => {
-  test("loads one DefaultAzureCredential on first use, without asking for a token", async () => {
-    const credential = defaultCredential();
-    credential.close(); // nothing loaded yet: nothing to close, and no load
-    const again = defaultCredential();
-    const [first, second] = await Promise.all([again.load(), again.load()]);
-    assert.equal(first.constructor.name, "DefaultAzureCredential");
-    assert.equal(first, second, "one instance");
-    assert.equal(await again.load(), first);
-    again.close();
-    again.close();
+  test("useDefaultAzureCredential makes a DefaultAzureCredential", async () => {
+    useDefaultAzureCredential();
+    try {
+      const loaded = await defaultCredential().load();
+      assert.equal(loaded.constructor.name, "DefaultAzureCredential");
+    } finally {
+      setDefaultCredentialFactory(undefined);
+    }
   });
 });

@@ -23,6 +23,7 @@ import {
   sleep,
 } from "./_retry.ts";
 import { type ClosableCredential, defaultCredential } from "./_credential.ts";
+import { anySignal } from "../../_signals.ts";
 
 /** The service version every request asks for. */
 export const API_VERSION = "2025-01-05";
@@ -241,9 +242,9 @@ export class AzureHttp {
       Deno?: { createHttpClient?(options: Record<string, never>): { close(): void } };
     }).Deno;
     if (typeof deno?.createHttpClient !== "function") {
-      const node = (globalThis as { process?: { versions?: { node?: string; bun?: string } } })
-        .process?.versions;
-      if (node?.node !== undefined && node.bun === undefined) {
+      // Node itself (workerd and others report a Node version in `process` too).
+      const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
+      if (agent?.startsWith("Node.js/")) {
         return (input, init) => fetch(input, streamedBody(init));
       }
       return (input, init) => fetch(input, init);
@@ -424,7 +425,7 @@ export class AzureHttp {
       ? new TextEncoder().encode(request.body)
       : request.body;
     const url = this.#requestUrl(request);
-    const attemptSignal = signal ? AbortSignal.any([signal, closing]) : closing;
+    const attemptSignal = signal ? anySignal([signal, closing]) : closing;
     const wait = async (ms: number) => {
       try {
         await sleep(ms, attemptSignal);

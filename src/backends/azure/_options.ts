@@ -7,7 +7,7 @@
 
 import { OptionReader } from "../../_options.ts";
 import { resolveAccount } from "./_endpoints.ts";
-import { isServerRuntime } from "./_credential.ts";
+import { hasDefaultCredential, NO_DEFAULT } from "./_credential.ts";
 
 /** Anything with `getToken`, such as an `@azure/identity` credential. */
 export interface TokenCredentialLike {
@@ -54,7 +54,11 @@ export interface AzureBackendOptions {
   accountKey?: string;
   /** SAS token, with or without the leading `?` (secret). */
   sasToken?: string;
-  /** A token credential; with no credential at all, `DefaultAzureCredential` is used. */
+  /**
+   * A token credential. With no key, SAS, connection string or credential,
+   * the default credential set by `useDefaultAzureCredential()` (from
+   * `./azure/identity`) is used; without one such a config is refused.
+   */
   credential?: TokenCredentialLike;
   /** Hierarchical namespace: `"auto"` (probe the account once), `true` or `false`. */
   hns?: "auto" | boolean;
@@ -241,12 +245,8 @@ export function parseAzureOptions(options: unknown, keyPath = "options"): AzureB
   }
   // Endpoint and connection-string contents are checked now, not at first use.
   const { auth } = resolveAccount(out, keyPath);
-  if (auth.kind === "default" && !isServerRuntime()) {
-    throw reader.error(
-      "credential",
-      "is required on this runtime (DefaultAzureCredential runs on Deno, Bun and Node only): " +
-        "pass accountKey, sasToken, a connectionString or a TokenCredential",
-    );
+  if (auth.kind === "default" && !hasDefaultCredential()) {
+    throw reader.error("credential", `is required: ${NO_DEFAULT}`);
   }
   return out;
 }

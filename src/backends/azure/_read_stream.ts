@@ -13,6 +13,7 @@ import { type BlobConditions, downloadBlob, getBlobProperties } from "./_blob_ap
 import { BACKEND, changedWhile, isRangeNotSatisfiable, isTransient } from "./_errors.ts";
 import type { AzureHttp } from "./_http.ts";
 import { sleep } from "./_retry.ts";
+import { anySignal } from "../../_signals.ts";
 
 /** How to open and resume one read. */
 export interface BlobReadOptions {
@@ -121,7 +122,7 @@ async function startDownload(
 ): Promise<Attempt> {
   const { signal, idleTimeoutMs } = options;
   const controller = new AbortController();
-  const abortSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  const abortSignal = signal ? anySignal([signal, controller.signal]) : controller.signal;
   const timer = new IdleTimer(idleTimeoutMs, () => {
     controller.abort(new DownloadStalled(idleTimeoutMs));
   });
