@@ -102,7 +102,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** A self-signed certificate for the loopback address, in a temp dir. */
-interface TestCertificate {
+export interface TestCertificate {
   dir: string;
   pem: string;
   certPath: string;
@@ -114,7 +114,7 @@ interface TestCertificate {
  * for two days, with the `openssl` command, in a fresh temp dir. (node:crypto
  * makes keys but not X.509 certificates.)
  */
-function makeCertificate(): TestCertificate {
+export function makeCertificate(): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), "azurite-tls-"));
   const certPath = join(dir, "cert.pem");
   const keyPath = join(dir, "key.pem");

@@ -1,15 +1,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createNodeFetch, type NodeFetch } from "./_node_fetch.ts";
+import { makeCertificate } from "../../tests/_azurite.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -497,46 +495,20 @@ describe("createNodeFetch and a HEAD answer without a length", () => {
   });
 });
 
-/** A self-signed certificate for 127.0.0.1 (its own CA), made with openssl. */
-function makeCertificate(): { pem: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), "node-fetch-tls-"));
-  try {
-    execFileSync("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-      "-days",
-      "2",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ], { stdio: "pipe" });
-    return {
-      pem: readFileSync(join(dir, "cert.pem"), "utf8"),
-      key: readFileSync(join(dir, "key.pem"), "utf8"),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe("createNodeFetch over HTTPS with a throwaway CA", () => {
   const certificate = makeCertificate();
-  const server = https.createServer({ cert: certificate.pem, key: certificate.key }, handler);
+  const server = https.createServer({
+    cert: certificate.pem,
+    key: readFileSync(certificate.keyPath, "utf8"),
+  }, handler);
   let base = "";
   before(async () => {
     base = `https://127.0.0.1:${await listen(server)}`;
   });
-  after(() => closeServer(server));
+  after(async () => {
+    await closeServer(server);
+    rmSync(certificate.dir, { recursive: true, force: true });
+  });
 
   test("trusting the CA, requests and uploads go through", async () => {
     const fetch = createNodeFetch({ ca: certificate.pem });

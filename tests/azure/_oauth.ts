@@ -16,6 +16,7 @@
  */
 
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
+import { createNodeFetch } from "../../node.ts";
 
 /** The tenant id put into test tokens. */
 export const TEST_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -96,4 +97,30 @@ export class TestTokenCredential implements TokenCredential {
       expiresOnTimestamp: Date.now() + 3600_000,
     });
   }
+}
+
+/** A fetch-compatible function. */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** A `fetch` that trusts only `ca` for HTTPS (TLS verification stays on), per runtime. */
+export function trustingFetch(ca: string): { fetch: FetchLike; close(): void } {
+  const g = globalThis as {
+    Deno?: { createHttpClient(options: { caCerts: string[] }): { close(): void } };
+    Bun?: unknown;
+  };
+  if (g.Deno) {
+    const client = g.Deno.createHttpClient({ caCerts: [ca] });
+    return {
+      fetch: (input, init) => fetch(input, { ...init, client } as RequestInit),
+      close: () => client.close(),
+    };
+  }
+  if (g.Bun) {
+    return {
+      fetch: (input, init) => fetch(input, { ...init, tls: { ca } } as RequestInit),
+      close: () => {},
+    };
+  }
+  const nodeFetch = createNodeFetch({ ca });
+  return { fetch: nodeFetch, close: () => nodeFetch.close() };
 }

@@ -15,8 +15,7 @@ import assert from "node:assert/strict";
 import { ContainerClient, ContainerSASPermissions } from "@azure/storage-blob";
 import { type Azurite, randomContainerName, startAzurite } from "../_azurite.ts";
 import { type FaultProxy, startFaultProxy } from "../_fault_proxy.ts";
-import { TestTokenCredential } from "./_oauth.ts";
-import { createNodeFetch } from "../../node.ts";
+import { TestTokenCredential, trustingFetch } from "./_oauth.ts";
 import type { AzureBackendOptions } from "../../src/backends/azure/_options.ts";
 import { AzureHttp, AzureHttpError } from "../../src/backends/azure/_http.ts";
 import {
@@ -593,29 +592,6 @@ describe("reads over fetch (Azurite, fault proxy)", () => {
     assert.deepEqual(await readBlobBytes(http, read()), CONTENT);
   });
 });
-
-/** A `fetch` that trusts only `ca` for HTTPS (TLS verification stays on), per runtime. */
-function trustingFetch(ca: string): { fetch: FetchLike; close(): void } {
-  const g = globalThis as {
-    Deno?: { createHttpClient(options: { caCerts: string[] }): { close(): void } };
-    Bun?: unknown;
-  };
-  if (g.Deno) {
-    const client = g.Deno.createHttpClient({ caCerts: [ca] });
-    return {
-      fetch: (input, init) => fetch(input, { ...init, client } as RequestInit),
-      close: () => client.close(),
-    };
-  }
-  if (g.Bun) {
-    return {
-      fetch: (input, init) => fetch(input, { ...init, tls: { ca } } as RequestInit),
-      close: () => {},
-    };
-  }
-  const nodeFetch = createNodeFetch({ ca });
-  return { fetch: nodeFetch, close: () => nodeFetch.close() };
-}
 
 describe("Blob Batch with a bearer token (Azurite --oauth basic)", () => {
   let az: Azurite;

@@ -11,10 +11,16 @@ import https from "node:https";
 import { ContainerClient } from "@azure/storage-blob";
 import { NotFoundError, PermissionDeniedError, Store } from "../../mod.ts";
 import { AzureBackend, type AzureBackendOptions } from "../../azure.ts";
-import { createNodeFetch } from "../../node.ts";
 import { type Azurite, randomContainerName, startAzurite } from "../_azurite.ts";
 import { FAST_RETRY, HOOK } from "./_setup.ts";
-import { TEST_OBJECT_ID, TEST_TENANT_ID, type TestClaims, TestTokenCredential } from "./_oauth.ts";
+import {
+  type FetchLike,
+  TEST_OBJECT_ID,
+  TEST_TENANT_ID,
+  type TestClaims,
+  TestTokenCredential,
+  trustingFetch,
+} from "./_oauth.ts";
 
 /** A plain HTTPS request (no credentials) trusting only the given CA. */
 function request(
@@ -45,31 +51,6 @@ function request(
     req.on("error", reject);
     req.end(init.body);
   });
-}
-
-type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-
-/** A `fetch` that trusts only `ca` for HTTPS (TLS verification stays on), per runtime. */
-function trustingFetch(ca: string): { fetch: FetchLike; close(): void } {
-  const g = globalThis as {
-    Deno?: { createHttpClient(options: { caCerts: string[] }): { close(): void } };
-    Bun?: unknown;
-  };
-  if (g.Deno) {
-    const client = g.Deno.createHttpClient({ caCerts: [ca] });
-    return {
-      fetch: (input, init) => fetch(input, { ...init, client } as RequestInit),
-      close: () => client.close(),
-    };
-  }
-  if (g.Bun) {
-    return {
-      fetch: (input, init) => fetch(input, { ...init, tls: { ca } } as RequestInit),
-      close: () => {},
-    };
-  }
-  const nodeFetch = createNodeFetch({ ca });
-  return { fetch: nodeFetch, close: () => nodeFetch.close() };
 }
 
 /**
