@@ -49,6 +49,15 @@ export * from "./src/config_parse.ts";
 export * from "./src/transfer.ts";
 export * from "./src/serve.ts";
 export { MemoryBackend } from "./src/backends/memory/memory_backend.ts";
+export * from "./src/integrity.ts";
+export {
+  type BatchStatus,
+  type CopyManyOptions,
+  type CopyManyResult,
+  type CopyPair,
+  type DeleteManyOptions,
+  type DeleteManyResult,
+} from "./src/batch.ts";
 export * from "./src/layer.ts";
 export * from "./src/layers/observe.ts";
 export * from "./src/layers/log.ts";

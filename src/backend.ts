@@ -14,6 +14,7 @@
  * @module
  */
 
+import type { ChecksumAlgorithm } from "./_checksum.ts";
 import type { Capabilities } from "./capabilities.ts";
 import type { ByteRange } from "./types.ts";
 
@@ -59,6 +60,30 @@ export interface BackendWriteOptions extends SignalOptions {
   metadata?: Record<string, string>;
   /** Write only if the current entity tag matches (`PreconditionFailedError` otherwise). */
   ifMatch?: string;
+  /**
+   * The caller asked for this digest of the content (the Store computes it
+   * over the bytes it hands to the backend). A backend whose service can
+   * check what it receives sends a digest with each request so that a
+   * corrupted upload is refused and the write fails, leaving the previous
+   * content (Azure: `Content-MD5` on Put Blob and Put Block, the whole
+   * content's MD5 on Put Block List, whatever the algorithm asked for). A
+   * backend without such a check ignores it.
+   */
+  checksum?: ChecksumAlgorithm;
+}
+
+/** Options for {@link Backend.deleteMany}. */
+export interface BackendDeleteManyOptions extends SignalOptions {
+  /** Requests in flight at once (each request may delete many keys). */
+  concurrency: number;
+}
+
+/** How one key of {@link Backend.deleteMany} ended. */
+export interface BackendDeleteManyResult {
+  /** `"done"`, `"not_found"` (no file at the key), or `"error"`. */
+  status: "done" | "not_found" | "error";
+  /** The mapped library error, when `status` is `"error"`. */
+  error?: unknown;
 }
 
 /** Options for {@link Backend.copy} and {@link Backend.move}. */
@@ -207,6 +232,42 @@ export interface Backend {
   ): Promise<BackendWriteResult>;
   /** Deletes one file (`NotFoundError` if missing; never removes a folder). */
   delete(key: string, options: SignalOptions): Promise<void>;
+  /**
+   * Optional fast path: deletes many files with fewer requests (Azure: Blob
+   * Batch, up to 256 deletes per request). The Store's `deleteMany` uses it
+   * when present, otherwise it calls {@link Backend.delete} per key.
+   * Obligations are those of `delete` per key: a missing file is
+   * `"not_found"`, a folder is never removed (its key reports `"not_found"`
+   * or an `"error"` with `InvalidPathError`), and a per-key failure is a
+   * result, not a rejection. The call rejects only when `signal` aborts (with
+   * its reason) or when nothing could be attempted (the backend is closed);
+   * keys not attempted before an abort may or may not be deleted.
+   *
+   * @param keys Backend keys (may repeat; each occurrence gets a result).
+   * @param options `concurrency` (requests in flight) and `signal`.
+   * @returns One result per key, in the order of `keys`.
+   *
+   * @example Delete one by one (what the Store does without this method)
+   * ```ts
+   * import { type Backend, NotFoundError } from "@remote-store/remote-store";
+   * async function deleteAll(backend: Backend, keys: string[]) {
+   *   const results = [];
+   *   for (const key of keys) {
+   *     try {
+   *       await backend.delete(key, {});
+   *       results.push({ status: "done" as const });
+   *     } catch (error) {
+   *       results.push({ status: error instanceof NotFoundError ? "not_found" as const : "error" as const, error });
+   *     }
+   *   }
+   *   return results;
+   * }
+   * ```
+   */
+  deleteMany?(
+    keys: readonly string[],
+    options: BackendDeleteManyOptions,
+  ): Promise<BackendDeleteManyResult[]>;
   /** Deletes a folder (`NotFoundError` if missing, `DirectoryNotEmptyError`). */
   deleteFolder(key: string, options: BackendDeleteFolderOptions): Promise<void>;
   /** File metadata (`NotFoundError`, `InvalidPathError` for a folder). */

@@ -15,6 +15,8 @@
 import type {
   Backend,
   BackendDeleteFolderOptions,
+  BackendDeleteManyOptions,
+  BackendDeleteManyResult,
   BackendEntry,
   BackendFileInfo,
   BackendListOptions,
@@ -113,7 +115,7 @@ export function withLayers(
   return out;
 }
 
-const OPTIONAL_METHODS = ["readBytes", "writeBytes", "signedUrl"] as const;
+const OPTIONAL_METHODS = ["readBytes", "writeBytes", "signedUrl", "deleteMany"] as const;
 
 /**
  * A backend that forwards every call to another one: the base class of a
@@ -121,7 +123,7 @@ const OPTIONAL_METHODS = ["readBytes", "writeBytes", "signedUrl"] as const;
  * `name`, `capabilities` (read on every access, so capabilities that grow
  * after a probe show through), `toKey`, `unwrap` and `close` forward
  * unchanged; the optional fast paths (`readBytes`, `writeBytes`,
- * `signedUrl`) exist exactly when the inner backend has them.
+ * `signedUrl`, `deleteMany`) exist exactly when the inner backend has them.
  *
  * @example Wrap a backend
  * ```ts
@@ -222,6 +224,20 @@ export class ForwardingBackend implements Backend {
    */
   delete(key: string, options: SignalOptions): Promise<void> {
     return this.inner.delete(key, options);
+  }
+
+  /**
+   * Forwards {@link Backend.deleteMany} (absent when the inner backend has none).
+   *
+   * @param keys Backend keys.
+   * @param options `concurrency`, `signal`.
+   * @returns One result per key.
+   */
+  deleteMany(
+    keys: readonly string[],
+    options: BackendDeleteManyOptions,
+  ): Promise<BackendDeleteManyResult[]> {
+    return this.inner.deleteMany!(keys, options);
   }
 
   /**

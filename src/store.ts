@@ -26,6 +26,24 @@ import { compileGlob, compileSegment, hasWildcard } from "./_glob.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
 import { collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
 import { checkSignedUrlValues, checkWriteValues } from "./_validate.ts";
+import {
+  checkAlgorithm,
+  type ChecksumAlgorithm,
+  checksumOf,
+  createHasher,
+  digestBytes,
+} from "./_checksum.ts";
+import {
+  checkConcurrency,
+  type CopyManyOptions,
+  type CopyManyResult,
+  type CopyPair,
+  DEFAULT_COPY_CONCURRENCY,
+  DEFAULT_DELETE_CONCURRENCY,
+  type DeleteManyOptions,
+  type DeleteManyResult,
+  mapPool,
+} from "./batch.ts";
 import type {
   ByteRange,
   FileInfo,
@@ -70,6 +88,13 @@ export interface WriteOptions extends SignalOptions {
   ifMatch?: string;
   /** Called as the backend consumes the content. */
   onProgress?: ProgressCallback;
+  /**
+   * Compute this digest of the content while it streams and return it in
+   * the result (`checksum`). Where the service can check what it receives
+   * (Azure), the upload also carries MD5 digests so that a corrupted upload
+   * is refused.
+   */
+  checksum?: ChecksumAlgorithm;
 }
 
 /** Options for {@link Store.copy} and {@link Store.move}. */
@@ -579,6 +604,9 @@ export class Store {
       const key = this.#key(path);
       const { onProgress, contentType, metadata } = options;
       checkWriteValues(options);
+      const algorithm = options.checksum === undefined
+        ? undefined
+        : checkAlgorithm(options.checksum);
       const writeOptions = (size: number | undefined) => ({
         overwrite: options.overwrite ?? false,
         atomic,
@@ -587,6 +615,7 @@ export class Store {
         metadata: metadata === undefined ? undefined : { ...metadata },
         ifMatch: options.ifMatch,
         signal: options.signal,
+        ...(algorithm === undefined ? {} : { checksum: algorithm }),
       });
       const bytes = backend.writeBytes ? wholeBytes(content) : undefined;
       if (bytes !== undefined) {
@@ -595,30 +624,47 @@ export class Store {
         onProgress?.(0, size);
         const result = await backend.writeBytes!(key, bytes, writeOptions(size));
         onProgress?.(size, size);
-        return this.#writeResult(key, result);
+        return this.#writeResult(key, result, algorithm && digestBytes(algorithm, bytes));
       }
       const body = toContentStream(content);
       const { size } = body;
       let loaded = 0;
       let contentFailure: ContentFailure | undefined;
+      const hasher = algorithm === undefined ? undefined : createHasher(algorithm);
+      const onChunk = hasher === undefined
+        ? onProgress && ((chunk: Uint8Array) => onProgress(loaded += chunk.byteLength, size))
+        : (chunk: Uint8Array) => {
+          // Hashed as the backend takes each chunk: the digest of exactly the bytes written.
+          hasher.update(chunk);
+          onProgress?.(loaded += chunk.byteLength, size);
+        };
       onProgress?.(0, size);
       const stream = mapStream(
         body.stream,
         (error) => (contentFailure = new ContentFailure(error)).error,
-        onProgress && ((chunk) => onProgress(loaded += chunk.byteLength, size)),
+        onChunk,
       );
       const result = await backend.write(key, stream, writeOptions(size)).catch(async (error) => {
         // Release the caller's content (an HTTP body, a file) if the backend left it unread.
         if (!stream.locked) await stream.cancel(error).catch(() => {});
         throw contentFailure ?? error;
       });
-      return this.#writeResult(key, result);
+      return this.#writeResult(
+        key,
+        result,
+        hasher && algorithm && checksumOf(algorithm, hasher.digest()),
+      );
     });
   }
 
-  #writeResult(key: string, result: BackendWriteResult): WriteResult {
+  #writeResult(
+    key: string,
+    result: BackendWriteResult,
+    checksum?: WriteResult["checksum"],
+  ): WriteResult {
     const out: WriteResult = { path: this.#relative(key), size: result.size };
     if (result.etag !== undefined) out.etag = result.etag;
+    if (checksum !== undefined) out.checksum = checksum;
     return out;
   }
 
@@ -675,6 +721,67 @@ export class Store {
       } catch (error) {
         if (!(options.missingOk && error instanceof NotFoundError)) throw error;
       }
+    });
+  }
+
+  /**
+   * Deletes many files, with at most `concurrency` requests in flight (a
+   * backend with a batch call, such as Azure's Blob Batch, deletes up to 256
+   * files per request). Never removes a folder. Each path gets a result; a
+   * missing file is `"not_found"`, not a failure.
+   *
+   * @param paths File paths (all are checked before any request).
+   * @param options `concurrency` (default 16), `signal`.
+   * @returns One result per path, in the order given.
+   * @throws {InvalidPathError} When a path is invalid (before any request).
+   * @throws {RangeError} When `concurrency` is not a positive integer.
+   *
+   * @example Delete a list of files
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a.txt", "x");
+   * const results = await store.deleteMany(["a.txt", "b.txt"]);
+   * console.log(results.map((r) => r.status)); // ["done", "not_found"]
+   * ```
+   */
+  deleteMany(
+    paths: Iterable<string>,
+    options: DeleteManyOptions = {},
+  ): Promise<DeleteManyResult[]> {
+    let list: string[];
+    try {
+      list = Array.from(paths);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { signal } = options;
+    return this.#run(list[0] ?? "", signal, ["delete"], async (backend) => {
+      const concurrency = checkConcurrency(options.concurrency, DEFAULT_DELETE_CONCURRENCY);
+      const keys = list.map((path) => this.#key(path));
+      const outcome = (key: string, status: DeleteManyResult["status"], error?: unknown) => {
+        const path = this.#relative(key);
+        const out: DeleteManyResult = { path, status };
+        if (status === "error") out.error = this.#withContext(error, path);
+        return out;
+      };
+      if (keys.length === 0) return [];
+      if (backend.deleteMany) {
+        const results = await backend.deleteMany(keys, { concurrency, signal });
+        signal?.throwIfAborted();
+        return keys.map((key, i) => outcome(key, results[i]!.status, results[i]!.error));
+      }
+      return await mapPool(keys, concurrency, signal, async (key) => {
+        try {
+          await backend.delete(key, { signal });
+          return outcome(key, "done");
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason;
+          return error instanceof NotFoundError
+            ? outcome(key, "not_found")
+            : outcome(key, "error", error);
+        }
+      });
     });
   }
 
@@ -1012,6 +1119,67 @@ export class Store {
    */
   move(src: string, dst: string, options: TransferOptions = {}): Promise<void> {
     return this.#transfer("move", src, dst, options);
+  }
+
+  /**
+   * Copies many files, with at most `concurrency` copies in flight. Each pair
+   * gets a result: `"not_found"` when its source does not exist, `"error"`
+   * for any other failure (`AlreadyExistsError` without `overwrite`, ...).
+   *
+   * @param pairs `[src, dst]` or `{ src, dst }` pairs (all paths are checked before any request).
+   * @param options `overwrite` (default `false`), `concurrency` (default 8), `signal`.
+   * @returns One result per pair, in the order given.
+   * @throws {CapabilityNotSupportedError} When the backend cannot copy.
+   * @throws {InvalidPathError} When a path is invalid (before any request).
+   * @throws {RangeError} When `concurrency` is not a positive integer.
+   *
+   * @example Back up two files
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("a.txt", "x");
+   * const results = await store.copyMany([["a.txt", "backup/a.txt"], ["b.txt", "backup/b.txt"]]);
+   * console.log(results.map((r) => r.status)); // ["done", "not_found"]
+   * ```
+   */
+  copyMany(pairs: Iterable<CopyPair>, options: CopyManyOptions = {}): Promise<CopyManyResult[]> {
+    let list: (readonly [string, string])[];
+    try {
+      list = Array.from(pairs, (pair) => "src" in pair ? [pair.src, pair.dst] as const : pair);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { signal } = options;
+    return this.#run(list[0]?.[0] ?? "", signal, ["copy"], async (backend) => {
+      const concurrency = checkConcurrency(options.concurrency, DEFAULT_COPY_CONCURRENCY);
+      const keys = list.map(([src, dst]) => [this.#key(src), this.#key(dst)] as const);
+      const overwrite = options.overwrite ?? false;
+      return await mapPool(keys, concurrency, signal, async ([srcKey, dstKey]) => {
+        const out: CopyManyResult = {
+          path: this.#relative(srcKey),
+          target: this.#relative(dstKey),
+          status: "done",
+        };
+        try {
+          if (srcKey === dstKey) await backend.getFileInfo(srcKey, { signal });
+          else await backend.copy(srcKey, dstKey, { overwrite, signal });
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason;
+          if (error instanceof NotFoundError && this.#isPath(error, srcKey)) {
+            out.status = "not_found";
+          } else {
+            out.status = "error";
+            out.error = this.#withContext(error, out.path);
+          }
+        }
+        return out;
+      });
+    });
+  }
+
+  /** Whether a library error names `key` (or names no path). */
+  #isPath(error: RemoteStoreError, key: string): boolean {
+    return error.path === undefined || error.path === key;
   }
 
   #transfer(

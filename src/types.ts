@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Checksum } from "./_checksum.ts";
+
 /** Metadata of one file. `path` is relative to the store that returned it. */
 export interface FileInfo {
   /** Store-relative path, usable as input to other Store methods. */
@@ -50,6 +52,8 @@ export interface WriteResult {
   size: number;
   /** The new entity tag, where the backend has one. */
   etag?: string;
+  /** The digest of the bytes written, when `checksum` was asked for. */
+  checksum?: Checksum;
 }
 
 /** A byte range for `read`: `length` omitted means "to the end". */

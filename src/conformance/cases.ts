@@ -16,6 +16,8 @@ import {
   PreconditionFailedError,
 } from "../errors.ts";
 import type { Store } from "../store.ts";
+import { type ChecksumAlgorithm, digestBytes } from "../_checksum.ts";
+import { verifyChecksum } from "../integrity.ts";
 import { chunkedStream, collect, paths, patternBytes, sameBytes } from "./_helpers.ts";
 
 /** What a case runs against. */
@@ -805,6 +807,112 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
         "ifUnmodifiedSince before the last change",
       );
       assert.equal(await store.readText("c.txt"), "two", "a failed condition changes nothing");
+    },
+  },
+  {
+    id: "write-checksum",
+    name:
+      "write with checksum returns the digest of exactly the bytes written (whole and streamed), and verifyChecksum agrees",
+    requires: ["write", "read"],
+    async run({ store }) {
+      const bytes = patternBytes(3 * 1024 * 1024 + 7, 5);
+      const algorithms: ChecksumAlgorithm[] = ["sha256", "md5", "crc32c"];
+      for (const algorithm of algorithms) {
+        const expected = digestBytes(algorithm, bytes);
+        const streamed = await store.write(`s-${algorithm}.bin`, chunkedStream(bytes, 65_537), {
+          checksum: algorithm,
+        });
+        assert.deepEqual(streamed.checksum, expected, `${algorithm} of a streamed write`);
+        const whole = await store.write(`w-${algorithm}.bin`, bytes, { checksum: algorithm });
+        assert.deepEqual(whole.checksum, expected, `${algorithm} of a whole write`);
+        const text = await store.write(`t-${algorithm}.txt`, "héllo", { checksum: algorithm });
+        assert.deepEqual(text.checksum, digestBytes(algorithm, encoder.encode("héllo")));
+        const check = await verifyChecksum(store, `s-${algorithm}.bin`, expected.hex, algorithm);
+        assert.equal(check.ok, true, `verifyChecksum ${algorithm} (hex)`);
+        const b64 = await verifyChecksum(store, `w-${algorithm}.bin`, expected.base64, algorithm);
+        assert.equal(b64.ok, true, `verifyChecksum ${algorithm} (base64)`);
+        const wrong = await verifyChecksum(store, `t-${algorithm}.txt`, expected.hex, algorithm);
+        assert.equal(wrong.ok, false, `verifyChecksum ${algorithm} of other bytes`);
+      }
+      const empty = await store.write("empty.bin", new Uint8Array(0), { checksum: "crc32c" });
+      assert.equal(empty.checksum?.hex, "00000000");
+      assert.equal((await store.write("plain.txt", "x")).checksum, undefined);
+      await assert.rejects(
+        store.write("bad.txt", "x", { checksum: "sha1" as ChecksumAlgorithm }),
+        TypeError,
+      );
+      await assertMissing(store, "bad.txt");
+      await assert.rejects(
+        verifyChecksum(store, "missing.bin", "00000000", "crc32c"),
+        NotFoundError,
+      );
+    },
+  },
+  {
+    id: "delete-many",
+    name:
+      "deleteMany deletes each file, reports each missing path as not_found, never removes a folder, in the order given",
+    requires: ["write", "delete", "list"],
+    async run({ store }) {
+      const present = Array.from({ length: 150 }, (_, i) => `many/f${i}.txt`);
+      for (let i = 0; i < present.length; i += 25) {
+        await Promise.all(present.slice(i, i + 25).map((path) => store.write(path, "x")));
+      }
+      await store.write("keep/inner.txt", "k");
+      const asked: string[] = [];
+      for (const [i, path] of present.entries()) asked.push(path, `many/missing${i}.txt`);
+      asked.push("keep", "/many//missing0.txt");
+      const results = await store.deleteMany(asked);
+      assert.equal(results.length, asked.length, "one result per path");
+      for (let i = 0; i < present.length; i++) {
+        assert.deepEqual(results[2 * i], { path: present[i], status: "done" }, present[i]);
+        assert.deepEqual(results[2 * i + 1], {
+          path: `many/missing${i}.txt`,
+          status: "not_found",
+        });
+      }
+      assert.notEqual(results.at(-2)!.status, "done", "a folder is not a file to delete");
+      assert.equal(results.at(-2)!.path, "keep");
+      assert.deepEqual(results.at(-1), { path: "many/missing0.txt", status: "not_found" });
+      assert.deepEqual(await paths(store.listFiles("", { recursive: true })), ["keep/inner.txt"]);
+      assert.deepEqual(await store.deleteMany([]), []);
+      await assert.rejects(store.deleteMany(["ok.txt", "../up.txt"]), InvalidPathError);
+      await assert.rejects(store.deleteMany(["x"], { concurrency: 0 }), RangeError);
+      await assert.rejects(store.deleteMany(["keep/inner.txt"], { signal: aborted() }), {
+        message: "aborted by test",
+      });
+      assert.equal(await store.isFile("keep/inner.txt"), true, "an aborted call deletes nothing");
+    },
+  },
+  {
+    id: "copy-many",
+    name:
+      "copyMany copies each pair, reports a missing source as not_found and a refused copy as error",
+    requires: ["write", "copy"],
+    async run({ store }) {
+      await store.write("a.txt", "a");
+      await store.write("b.txt", "b");
+      await store.write("taken.txt", "old");
+      const results = await store.copyMany([
+        ["a.txt", "out/a.txt"],
+        { src: "missing.txt", dst: "out/missing.txt" },
+        ["b.txt", "taken.txt"],
+      ]);
+      assert.deepEqual(results.slice(0, 2), [
+        { path: "a.txt", target: "out/a.txt", status: "done" },
+        { path: "missing.txt", target: "out/missing.txt", status: "not_found" },
+      ]);
+      assert.equal(results[2]!.status, "error");
+      assert.ok(results[2]!.error instanceof AlreadyExistsError, "create-only by default");
+      assert.equal(await store.readText("out/a.txt"), "a");
+      assert.equal(await store.readText("taken.txt"), "old");
+      await assertMissing(store, "out/missing.txt");
+      const again = await store.copyMany([["b.txt", "taken.txt"]], {
+        overwrite: true,
+        concurrency: 1,
+      });
+      assert.deepEqual(again, [{ path: "b.txt", target: "taken.txt", status: "done" }]);
+      assert.equal(await store.readText("taken.txt"), "b");
     },
   },
 ]);

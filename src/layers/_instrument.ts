@@ -8,6 +8,8 @@
 import type {
   Backend,
   BackendDeleteFolderOptions,
+  BackendDeleteManyOptions,
+  BackendDeleteManyResult,
   BackendEntry,
   BackendFileInfo,
   BackendListOptions,
@@ -35,7 +37,8 @@ export type OperationName =
   | "list"
   | "copy"
   | "move"
-  | "signedUrl";
+  | "signedUrl"
+  | "deleteMany";
 
 /**
  * How an operation ended: `"ok"`; `"error"` (it failed; see `errorCode`);
@@ -203,6 +206,19 @@ export class InstrumentedBackend extends ForwardingBackend {
 
   override delete(key: string, options: SignalOptions): Promise<void> {
     return this.#call("delete", key, options.signal, () => super.delete(key, options));
+  }
+
+  override deleteMany(
+    keys: readonly string[],
+    options: BackendDeleteManyOptions,
+  ): Promise<BackendDeleteManyResult[]> {
+    // One operation for the call; `path` is its first key (events carry one path).
+    return this.#call(
+      "deleteMany",
+      keys[0] ?? "",
+      options.signal,
+      () => super.deleteMany(keys, options),
+    );
   }
 
   override deleteFolder(key: string, options: BackendDeleteFolderOptions): Promise<void> {

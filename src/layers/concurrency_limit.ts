@@ -7,6 +7,8 @@
 import type {
   Backend,
   BackendDeleteFolderOptions,
+  BackendDeleteManyOptions,
+  BackendDeleteManyResult,
   BackendEntry,
   BackendFileInfo,
   BackendListOptions,
@@ -137,6 +139,14 @@ class LimitedBackend extends ForwardingBackend {
 
   override delete(key: string, options: SignalOptions): Promise<void> {
     return this.#hold(options.signal, () => super.delete(key, options));
+  }
+
+  override deleteMany(
+    keys: readonly string[],
+    options: BackendDeleteManyOptions,
+  ): Promise<BackendDeleteManyResult[]> {
+    // One slot for the whole call: its requests are bounded by its own `concurrency`.
+    return this.#hold(options.signal, () => super.deleteMany(keys, options));
   }
 
   override deleteFolder(key: string, options: BackendDeleteFolderOptions): Promise<void> {

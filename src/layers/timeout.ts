@@ -7,6 +7,8 @@
 import type {
   Backend,
   BackendDeleteFolderOptions,
+  BackendDeleteManyOptions,
+  BackendDeleteManyResult,
   BackendEntry,
   BackendFileInfo,
   BackendListOptions,
@@ -20,6 +22,7 @@ import type {
 import { BackendUnavailableError } from "../errors.ts";
 import { ForwardingBackend, type Layer } from "../layer.ts";
 import { watchIterable, watchStream } from "./_watch.ts";
+import { anySignal } from "../_signals.ts";
 
 /** Options of {@link timeoutLayer}. */
 export interface TimeoutOptions {
@@ -44,7 +47,7 @@ class Deadline {
     this.#ms = ms;
     this.signal = caller === undefined
       ? this.#controller.signal
-      : AbortSignal.any([caller, this.#controller.signal]);
+      : anySignal([caller, this.#controller.signal]);
   }
 
   /** (Re)starts the clock. */
@@ -198,6 +201,17 @@ class TimeoutBackend extends ForwardingBackend {
 
   override delete(key: string, options: SignalOptions): Promise<void> {
     return this.#call("delete", options.signal, (signal) => super.delete(key, { signal }));
+  }
+
+  override deleteMany(
+    keys: readonly string[],
+    options: BackendDeleteManyOptions,
+  ): Promise<BackendDeleteManyResult[]> {
+    return this.#call(
+      "deleteMany",
+      options.signal,
+      (signal) => super.deleteMany(keys, { ...options, signal }),
+    );
   }
 
   override deleteFolder(key: string, options: BackendDeleteFolderOptions): Promise<void> {

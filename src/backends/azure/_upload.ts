@@ -15,6 +15,7 @@ import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
 import * as api from "./_blob_api.ts";
 import type { AzureHttp } from "./_http.ts";
 import { createHasher, type Hasher, toBase64 } from "../../_checksum.ts";
+import { anySignal } from "../../_signals.ts";
 
 /** How to upload one blob whose content is already in memory. */
 export interface PutOptions {
@@ -271,7 +272,7 @@ export async function uploadStream(
     ifMatch: options.ifMatch,
   };
   const internal = new AbortController();
-  const abortSignal = signal ? AbortSignal.any([signal, internal.signal]) : internal.signal;
+  const abortSignal = signal ? anySignal([signal, internal.signal]) : internal.signal;
   const reader = new BlockReader(body);
   try {
     const firstSize = options.size !== undefined && options.size <= blockSize

@@ -9,6 +9,8 @@
 import type {
   Backend,
   BackendDeleteFolderOptions,
+  BackendDeleteManyOptions,
+  BackendDeleteManyResult,
   BackendEntry,
   BackendFileInfo,
   BackendListOptions,
@@ -51,6 +53,7 @@ import {
 } from "./_errors.ts";
 import { runPool } from "./_pool.ts";
 import { sleep } from "./_retry.ts";
+import { deleteManyBlobs } from "./_batch.ts";
 import { FlatNamespace } from "./_flat.ts";
 import { HnsNamespace, isFolderMetadata, tempKeyFor } from "./_hns.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
@@ -233,6 +236,8 @@ export class AzureBackend implements Backend {
   /** The namespace kind once known (from `hns: true/false`, or after the `"auto"` probe). */
   #kind: "flat" | "hns" | undefined;
   #closed = false;
+  /** Set once the service refused a Blob Batch: `deleteMany` then deletes one by one. */
+  #batchRefused = false;
 
   /**
    * Creates a backend. Does no network I/O.
@@ -619,6 +624,7 @@ export class AzureBackend implements Backend {
       overwrite: options.overwrite,
       ifMatch: options.ifMatch,
       signal: options.signal,
+      contentMd5: options.checksum !== undefined,
     };
   }
 
@@ -646,6 +652,7 @@ export class AzureBackend implements Backend {
         metadata: options.metadata,
         overwrite: false,
         signal,
+        contentMd5: options.checksum !== undefined,
       });
     } catch (error) {
       await discard();
@@ -686,6 +693,38 @@ export class AzureBackend implements Backend {
       await namespace.deleteFile(key, signal);
     } catch (error) {
       throw await this.#fileError(error, key, namespace, signal);
+    }
+  }
+
+  /**
+   * Deletes many files. Flat namespace: Blob Batch requests of up to 256
+   * deletes (each with its snapshots), at most `concurrency` in flight, and
+   * single deletes once the service refused a batch. ADLS Gen2: one checked
+   * {@link delete} per key, so that a directory is never removed.
+   *
+   * @param keys Backend keys.
+   * @param options `concurrency`, `signal`.
+   * @returns One result per key, in order.
+   */
+  async deleteMany(
+    keys: readonly string[],
+    options: BackendDeleteManyOptions,
+  ): Promise<BackendDeleteManyResult[]> {
+    const { signal } = options;
+    const namespace = await this.#resolveNamespace(signal, ...keys.slice(0, 1));
+    const context = {
+      http: this.#http,
+      // Where directories are blobs (ADLS Gen2) a Delete Blob could remove one: check each key.
+      useBatch: !namespace.directoryBlobs,
+      batchRefused: this.#batchRefused,
+      mapError: (error: unknown, key: string, signal: AbortSignal | undefined) =>
+        this.#map(error, { key, signal }),
+      deleteOne: (key: string, signal: AbortSignal | undefined) => this.delete(key, { signal }),
+    };
+    try {
+      return await deleteManyBlobs(context, keys, options);
+    } finally {
+      if (context.batchRefused) this.#batchRefused = true;
     }
   }
 

@@ -26,7 +26,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
 } from "../../errors.ts";
-import { collectBytes } from "../../_streams.ts";
+import { concatBytes } from "../../_streams.ts";
 import { guessContentType } from "../../_content_type.ts";
 import { checkReadConditions } from "../../_conditions.ts";
 
@@ -243,7 +243,7 @@ export class MemoryBackend implements Backend {
     options: BackendWriteOptions,
   ): Promise<BackendWriteResult> {
     this.#check(options.signal);
-    const data = (await collectBytes(body, options.signal)).slice();
+    const data = await collectOwnBytes(body, options.size, options.signal);
     return this.#store(key, data, options);
   }
 
@@ -481,4 +481,46 @@ export class MemoryBackend implements Backend {
     this.#below.clear();
     return Promise.resolve();
   }
+}
+
+/**
+ * Reads a stream into one new array the backend owns, holding at most the
+ * chunks plus their join (the Store's stream hands over each chunk once):
+ * filled in place when the size is known in advance.
+ */
+async function collectOwnBytes(
+  body: ReadableStream<Uint8Array>,
+  size: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let target = size === undefined ? undefined : new Uint8Array(size);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      signal?.throwIfAborted();
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (target !== undefined && total + value.byteLength <= target.byteLength) {
+        target.set(value, total);
+      } else {
+        if (target !== undefined) {
+          // More bytes than announced: keep what was filled as the first chunk.
+          chunks.push(target.subarray(0, total));
+          target = undefined;
+        }
+        chunks.push(value);
+      }
+      total += value.byteLength;
+    }
+    signal?.throwIfAborted();
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+  if (target !== undefined) return total === target.byteLength ? target : target.slice(0, total);
+  return chunks.length === 1 ? chunks[0]!.slice() : concatBytes(chunks, total);
 }
