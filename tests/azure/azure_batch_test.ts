@@ -51,7 +51,7 @@ describe("azure deleteMany on a flat namespace (Azurite, through the fault proxy
     const out = {
       http,
       useBatch: true,
-      batchRefused: false,
+      batch: { refused: false },
       singles: 0,
       mapError: (error: unknown, key: string, signal?: AbortSignal) =>
         mapAzureError(error, { key, signal }),
@@ -106,7 +106,7 @@ describe("azure deleteMany on a flat namespace (Azurite, through the fault proxy
     const ctx = context();
     const keys = [...names, "fb/none.txt"];
     const results = await deleteManyBlobs(ctx, keys, { concurrency: 4 });
-    assert.equal(ctx.batchRefused, true);
+    assert.equal(ctx.batch.refused, true);
     assert.ok(ctx.singles >= 301 - 256 && ctx.singles <= 301, `${ctx.singles} single deletes`);
     assert.deepEqual(results.slice(0, 300), names.map(() => ({ status: "done" })));
     assert.deepEqual(results[300], { status: "not_found" });
@@ -133,7 +133,7 @@ describe("azure deleteMany on a flat namespace (Azurite, through the fault proxy
       const results = await deleteManyBlobs(ctx, ["busy/a.txt", "busy/b.txt"], { concurrency: 2 });
       assert.deepEqual(results.map((r) => r.status), ["error", "error"]);
       assert.ok(results[0]!.error instanceof BackendUnavailableError, String(results[0]!.error));
-      assert.equal(ctx.batchRefused, false, "a busy service is not a refusal");
+      assert.equal(ctx.batch.refused, false, "a busy service is not a refusal");
       assert.equal(ctx.singles, 0);
       assert.equal(await countBlobs(env, "busy/"), 2, "nothing was deleted");
     } finally {

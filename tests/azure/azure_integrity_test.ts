@@ -34,14 +34,22 @@ type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
  * whose URL matches `pattern` (after signing: the request stays authorised).
  */
 function corrupting(pattern: RegExp, times = 1) {
-  const state = { corrupted: 0, md5Headers: [] as (string | null)[] };
+  // The Content-MD5 sent, by request URL (a retried request counts once; concurrent
+  // blocks may be sent in any order).
+  const state = {
+    corrupted: 0,
+    md5Headers: [] as (string | null)[],
+    md5ByUrl: new Map<string, string | null>(),
+  };
   const fetchImpl: FetchLike = (input, init) => {
     const body = init.body as unknown;
     if (
       init.method === "PUT" && pattern.test(input) && body instanceof Uint8Array &&
       body.byteLength > 0
     ) {
-      state.md5Headers.push(new Headers(init.headers).get("content-md5"));
+      const md5 = new Headers(init.headers).get("content-md5");
+      state.md5Headers.push(md5);
+      state.md5ByUrl.set(input, md5);
       if (state.corrupted < times) {
         state.corrupted++;
         const copy = new Uint8Array(body);
@@ -160,8 +168,11 @@ describe("Azure integrity (Azurite)", () => {
       upload,
     );
     assert.equal(result.size, bytes.byteLength);
-    assert.equal(clean.state.md5Headers.length, 6, "six blocks, each with Content-MD5");
-    assert.equal(clean.state.md5Headers[0], md5Base64(bytes.subarray(0, 64 * 1024)));
+    assert.equal(clean.state.md5ByUrl.size, 6, "six blocks, each with Content-MD5");
+    const first = [...clean.state.md5ByUrl].find(([url]) =>
+      atob(decodeURIComponent(new URL(url).searchParams.get("blockid")!)).endsWith("-000000")
+    );
+    assert.equal(first?.[1], md5Base64(bytes.subarray(0, 64 * 1024)), "block 0's MD5");
     const { headers } = await http.call({ method: "HEAD", key: "i/staged.bin" });
     assert.equal(headers.get("content-md5"), md5Base64(bytes), "the blob's stored MD5");
   });

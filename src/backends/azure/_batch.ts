@@ -11,7 +11,7 @@ import type { BackendDeleteManyResult } from "../../backend.ts";
 import { NotFoundError } from "../../errors.ts";
 import { mapPool } from "../../batch.ts";
 import { batchDelete, MAX_BATCH } from "./_blob_api.ts";
-import { statusOf } from "./_errors.ts";
+import { batchFailure, isBatchRefused } from "./_errors.ts";
 import type { AzureHttp } from "./_http.ts";
 
 /** What {@link deleteManyBlobs} needs from the backend. */
@@ -27,8 +27,8 @@ export interface DeleteManyContext {
   deleteOne(key: string, signal: AbortSignal | undefined): Promise<void>;
   /** Whether batches are used at all (false: one `deleteOne` per key, e.g. on ADLS Gen2). */
   readonly useBatch: boolean;
-  /** Set once the service refused a batch as a whole; later calls skip batches. */
-  batchRefused: boolean;
+  /** The backend's memory that the service refused a batch as a whole: later calls skip batches. */
+  readonly batch: { refused: boolean };
 }
 
 /** Options of {@link deleteManyBlobs}. */
@@ -42,16 +42,6 @@ export interface DeleteManyBlobsOptions {
 /** A per-key result from a library error. */
 function resultOf(error: unknown): BackendDeleteManyResult {
   return error instanceof NotFoundError ? { status: "not_found" } : { status: "error", error };
-}
-
-/**
- * Whether a failed batch request means "this service or credential does not
- * take batches" (delete one by one) rather than a transient failure.
- */
-function batchRefused(error: unknown): boolean {
-  const status = statusOf(error);
-  return status !== undefined && status >= 400 && status < 500 && status !== 408 &&
-    status !== 429;
 }
 
 /**
@@ -84,27 +74,24 @@ export async function deleteManyBlobs(
   // Batches first; a chunk whose batch was refused (undefined) is deleted one by one after,
   // all such keys in one pool, so that at most `concurrency` requests are ever in flight.
   const perChunk = await mapPool(chunks, concurrency, signal, async (chunk) => {
-    if (context.batchRefused || chunk.length === 1) return undefined;
+    if (context.batch.refused || chunk.length === 1) return undefined;
     try {
       const answers = await batchDelete(context.http, chunk, signal);
       return answers.map((answer, i): BackendDeleteManyResult => {
         if (answer.status >= 200 && answer.status < 300) return { status: "done" };
         if (answer.status === 404) return { status: "not_found" };
-        const code = answer.code ? ` ${answer.code}` : "";
-        const failure = Object.assign(new Error(`Batch delete failed (${answer.status}${code})`), {
-          statusCode: answer.status,
-          code: answer.code,
-        });
-        return resultOf(context.mapError(failure, chunk[i]!, signal));
+        return resultOf(
+          context.mapError(batchFailure(answer.status, answer.code), chunk[i]!, signal),
+        );
       });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (!batchRefused(error)) {
+      if (!isBatchRefused(error)) {
         // The service could not be reached (after the transport's retries): each key failed.
         return chunk.map((key) => resultOf(context.mapError(error, key, signal)));
       }
       // The service (or the credential's scope) does not take batches: delete one by one.
-      context.batchRefused = true;
+      context.batch.refused = true;
       return undefined;
     }
   });

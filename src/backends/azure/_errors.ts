@@ -435,31 +435,28 @@ export function isTransient(error: unknown): boolean {
 
 /**
  * Whether a Blob Batch request was refused as such (by the service or the
- * credential's scope), so that the blobs are deleted one by one; 429, 5xx and
- * network failures are not refusals.
+ * credential's scope: a 4xx other than 408 and 429), so that the blobs are
+ * deleted one by one; 408, 429, 5xx and network failures are not refusals.
  */
 export function isBatchRefused(error: unknown): boolean {
-  return !isTransient(error);
+  const status = statusOf(error);
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 &&
+    status !== 429;
 }
 
 /**
- * The error of one failed sub-request of a Blob Batch, mapped like any answer.
+ * The native-shaped error of one failed sub-request of a Blob Batch (status
+ * and code), for {@link mapAzureError} like any answer of the service.
  *
  * @param status The sub-request's status.
  * @param code Its error code.
- * @param scope The key and signal.
- * @returns The library error.
+ * @returns The error.
  */
-export function batchFailure(
-  status: number,
-  code: string | undefined,
-  scope: ErrorScope,
-): unknown {
-  const failure = Object.assign(new Error(`Batch delete failed (${status})`), {
+export function batchFailure(status: number, code: string | undefined): Error {
+  return Object.assign(new Error(`Batch delete failed (${status}${code ? ` ${code}` : ""})`), {
     statusCode: status,
     code,
   });
-  return mapAzureError(failure, scope);
 }
 
 /**
@@ -498,4 +495,50 @@ export function changedWhile(
     ? "File was deleted while it was being read"
     : "File changed while it was being read";
   return new PreconditionFailedError(message, { path: key, backend: BACKEND, cause: error });
+}
+
+/**
+ * Whether a refused conditional write may have been refused because its own
+ * first attempt was applied (its answer lost): a Put Blob answered 409 or
+ * 412, or a Put Block List answered 409, 412 or 400 (its blocks already
+ * committed). The caller then looks for its own marker or block ids.
+ *
+ * @param error The native error.
+ * @param request `"put"` (Put Blob) or `"commit"` (Put Block List).
+ * @returns `true` when the upload should check whether it was applied.
+ */
+export function mayBeOwnWrite(error: unknown, request: "put" | "commit"): boolean {
+  const status = statusOf(error);
+  return status === 409 || status === 412 || (request === "commit" && status === 400);
+}
+
+/** A Put Block List that found its staged blocks gone (400 `InvalidBlockList`). */
+export function isLostBlockList(error: unknown): boolean {
+  return statusOf(error) === 400 && errorCodeOf(error) === "InvalidBlockList";
+}
+
+/**
+ * The error for a commit whose blocks were discarded: another writer
+ * committed the same blob in between (committing discards every uncommitted
+ * block of a blob).
+ *
+ * @param options Whether the write was create-only (`overwrite`), its `ifMatch`, and its key.
+ * @param exists Whether a blob is at the key now.
+ * @param cause The native error.
+ * @returns `AlreadyExistsError`, `PreconditionFailedError` or `BackendUnavailableError`.
+ */
+export function lostBlocksError(
+  options: { key: string; overwrite: boolean; ifMatch?: string },
+  exists: boolean,
+  cause: unknown,
+): RemoteStoreError {
+  const context = { path: options.key, backend: BACKEND, cause };
+  if (!options.overwrite && exists) return new AlreadyExistsError("File already exists", context);
+  if (options.ifMatch !== undefined) {
+    return new PreconditionFailedError("ETag does not match", context);
+  }
+  return new BackendUnavailableError(
+    "A concurrent write to the same file discarded this upload's blocks; retry the write",
+    context,
+  );
 }

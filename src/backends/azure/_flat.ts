@@ -8,14 +8,14 @@
 
 import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import { DirectoryNotEmptyError, InvalidPathError, NotFoundError } from "../../errors.ts";
-import { batchDelete, deleteBlob, getBlobProperties, listBlobs, MAX_BATCH } from "./_blob_api.ts";
-import { BACKEND, batchFailure, isBatchRefused, isGone } from "./_errors.ts";
+import { deleteBlob, getBlobProperties, listBlobs } from "./_blob_api.ts";
+import { BACKEND, isGone } from "./_errors.ts";
+import { deleteManyBlobs } from "./_batch.ts";
 import { quoteEtag } from "./_etag.ts";
 import type { BlobListPage, ListedBlob } from "./_xml.ts";
 import { userMetadata } from "./_upload.ts";
 import type { AzureContext, Namespace } from "./_namespace.ts";
 import { sortByKey } from "./_namespace.ts";
-import { runPool } from "./_pool.ts";
 
 function prefixOf(key: string): string {
   return key === "" ? "" : `${key}/`;
@@ -58,7 +58,6 @@ export class FlatNamespace implements Namespace {
   readonly directoryBlobs = false;
   readonly refusesPathConflicts = false;
   readonly #ctx: AzureContext;
-  #batchUnavailable = false;
 
   constructor(context: AzureContext) {
     this.#ctx = context;
@@ -141,13 +140,7 @@ export class FlatNamespace implements Namespace {
     for await (const page of this.#pages(query, key, signal)) {
       const names = page.blobs.map((item) => item.name);
       if (names.length > 0) found = true;
-      try {
-        for (let i = 0; i < names.length; i += MAX_BATCH) {
-          await this.#deleteMany(names.slice(i, i + MAX_BATCH), signal);
-        }
-      } catch (error) {
-        throw this.#ctx.mapError(error, { key, signal });
-      }
+      await this.#deleteAll(names, signal);
     }
     if (!found && key !== "") throw await this.#noFolder(key, signal);
   }
@@ -165,33 +158,29 @@ export class FlatNamespace implements Namespace {
     return new InvalidPathError("Path is a file, not a folder", { path: key, backend: BACKEND });
   }
 
-  /** Deletes up to 256 blobs: one Blob Batch request, or single deletes where batch is refused. */
-  async #deleteMany(names: string[], signal: AbortSignal | undefined): Promise<void> {
-    if (names.length === 0) return;
-    if (!this.#batchUnavailable && names.length > 1) {
-      let results: { status: number; code?: string }[] | undefined;
-      try {
-        results = await batchDelete(this.#ctx.http, names, signal);
-      } catch (error) {
-        if (signal?.aborted || !isBatchRefused(error)) throw error;
-        // The service (or the credential's scope) does not allow batches: delete one by one.
-        this.#batchUnavailable = true;
-      }
-      if (results) {
-        for (const [index, sub] of results.entries()) {
-          if ((sub.status >= 200 && sub.status < 300) || sub.status === 404) continue;
-          throw batchFailure(sub.status, sub.code, { key: names[index], signal });
-        }
-        return;
-      }
-    }
-    await runPool(names, this.#ctx.deleteConcurrency, signal, async (name) => {
-      try {
-        await deleteBlob(this.#ctx.http, name, { signal, includeSnapshots: true });
-      } catch (error) {
-        if (!isGone(error)) throw this.#ctx.mapError(error, { key: name, signal });
-      }
-    });
+  /**
+   * Deletes blobs (each with its snapshots): Blob Batch requests where the
+   * service takes them (`_batch.ts`), otherwise one by one; a blob already
+   * gone is fine, the first other failure is thrown.
+   */
+  async #deleteAll(names: readonly string[], signal: AbortSignal | undefined): Promise<void> {
+    const http = this.#ctx.http;
+    const results = await deleteManyBlobs(
+      {
+        http,
+        useBatch: true,
+        batch: this.#ctx.batch,
+        mapError: (error, key, signal) => this.#ctx.mapError(error, { key, signal }),
+        deleteOne: (key, signal) =>
+          deleteBlob(http, key, { signal, includeSnapshots: true }).catch((error) => {
+            throw this.#ctx.mapError(error, { key, signal });
+          }),
+      },
+      names,
+      { concurrency: this.#ctx.deleteConcurrency, signal },
+    );
+    const failed = results.find((result) => result.status === "error");
+    if (failed) throw failed.error;
   }
 
   /** Delete Blob, snapshots included. */

@@ -20,6 +20,8 @@ export interface AzureContext {
   readonly pageSize: number;
   /** Deletes in flight when a batch is not available. */
   readonly deleteConcurrency: number;
+  /** Set once the service refused a Blob Batch: deletes go one by one from then on. */
+  readonly batch: { refused: boolean };
 }
 
 /** Which kind of namespace an implementation serves. */

@@ -6,12 +6,7 @@
  * @module
  */
 
-import {
-  AlreadyExistsError,
-  BackendUnavailableError,
-  PreconditionFailedError,
-} from "../../errors.ts";
-import { BACKEND, errorCodeOf, statusOf } from "./_errors.ts";
+import { isLostBlockList, lostBlocksError, mayBeOwnWrite } from "./_errors.ts";
 import * as api from "./_blob_api.ts";
 import type { AzureHttp } from "./_http.ts";
 import { createHasher, type Hasher, toBase64 } from "../../_checksum.ts";
@@ -99,8 +94,7 @@ export async function putBlob(
     });
     return { size: bytes.byteLength, etag };
   } catch (error) {
-    const status = statusOf(error);
-    if (marker !== undefined && (status === 409 || status === 412)) {
+    if (marker !== undefined && mayBeOwnWrite(error, "put")) {
       const own = await ownPut(http, key, marker, options.signal);
       if (own) return { size: bytes.byteLength, etag: own.etag };
     }
@@ -346,14 +340,15 @@ export async function uploadStream(
       });
       return { size: total, etag };
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 409 || status === 412 || status === 400) {
+      if (mayBeOwnWrite(error, "commit")) {
         // A retried commit whose first answer was lost finds its own commit in the way.
         const own = await ownCommit(http, key, ids, abortSignal);
         if (own) return { size: total, etag: own.etag };
       }
-      if (status === 400 && errorCodeOf(error) === "InvalidBlockList") {
-        throw await explainLostBlocks(http, key, options, error);
+      if (isLostBlockList(error)) {
+        const etag = await api.getBlobProperties(http, key, { signal: options.signal })
+          .then((p) => p.etag, () => undefined);
+        throw lostBlocksError(options, etag !== undefined, error);
       }
       throw error;
     }
@@ -383,33 +378,4 @@ async function ownCommit(
   } catch {
     return undefined;
   }
-}
-
-/**
- * A commit found its blocks gone: another writer committed the same blob in
- * between (committing discards every uncommitted block of a blob).
- */
-async function explainLostBlocks(
-  http: AzureHttp,
-  key: string,
-  options: UploadOptions,
-  cause: unknown,
-): Promise<Error> {
-  const context = { path: options.key, backend: BACKEND, cause };
-  let etag: string | undefined;
-  try {
-    etag = (await api.getBlobProperties(http, key, { signal: options.signal })).etag;
-  } catch {
-    etag = undefined;
-  }
-  if (!options.overwrite && etag !== undefined) {
-    return new AlreadyExistsError("File already exists", context);
-  }
-  if (options.ifMatch !== undefined) {
-    return new PreconditionFailedError("ETag does not match", context);
-  }
-  return new BackendUnavailableError(
-    "A concurrent write to the same file discarded this upload's blocks; retry the write",
-    context,
-  );
 }

@@ -236,9 +236,6 @@ export class AzureBackend implements Backend {
   /** The namespace kind once known (from `hns: true/false`, or after the `"auto"` probe). */
   #kind: "flat" | "hns" | undefined;
   #closed = false;
-  /** Set once the service refused a Blob Batch: `deleteMany` then deletes one by one. */
-  #batchRefused = false;
-
   /**
    * Creates a backend. Does no network I/O.
    *
@@ -269,6 +266,7 @@ export class AzureBackend implements Backend {
       mapError: (error, scope) => this.#map(error, scope),
       pageSize: PAGE_SIZE,
       deleteConcurrency: DELETE_CONCURRENCY,
+      batch: { refused: false },
     };
     this.#flat = new FlatNamespace(this.#context);
   }
@@ -716,16 +714,12 @@ export class AzureBackend implements Backend {
       http: this.#http,
       // Where directories are blobs (ADLS Gen2) a Delete Blob could remove one: check each key.
       useBatch: !namespace.directoryBlobs,
-      batchRefused: this.#batchRefused,
+      batch: this.#context.batch,
       mapError: (error: unknown, key: string, signal: AbortSignal | undefined) =>
         this.#map(error, { key, signal }),
       deleteOne: (key: string, signal: AbortSignal | undefined) => this.delete(key, { signal }),
     };
-    try {
-      return await deleteManyBlobs(context, keys, options);
-    } finally {
-      if (context.batchRefused) this.#batchRefused = true;
-    }
+    return await deleteManyBlobs(context, keys, options);
   }
 
   /**
