@@ -146,7 +146,6 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
         await sleep(10);
       }
 
-      const closedAt = Date.now();
       const closed = await settled(registry.close(), 5_000, "registry.close()");
       const outcomes = Object.fromEntries(await Promise.all(pending));
       assert.equal(closed.status, "fulfilled", String((closed as PromiseRejectedResult).reason));
