@@ -125,9 +125,10 @@ const CREDENTIAL_ERROR_NAMES = new Set([
 ]);
 
 /**
- * Removes secrets from the native error's message and stack, and from those
- * of its causes (a `fetch` error's cause names the URL, SAS included), in
- * place, so that printing the mapped error's `cause` never shows them.
+ * Removes secrets from the native error's text (message, stack and any other
+ * string property) and from that of its causes (a `fetch` error names the
+ * URL, SAS included), in place, so that printing the mapped error's `cause`
+ * never shows them.
  *
  * @param error The native error.
  * @param redact Removes secrets from text.
@@ -136,18 +137,18 @@ export function scrub(error: unknown, redact: ((text: string) => string) | undef
   if (!redact) return;
   let current: unknown = error;
   for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
-    const native = current as NativeError & { cause?: unknown };
-    try {
-      if (typeof native.message === "string") {
-        const clean = redact(native.message);
-        if (clean !== native.message) native.message = clean;
+    const native = current as Record<string, unknown> & { cause?: unknown };
+    // The message, the stack, and any other text the runtime put on the error
+    // (Bun's fetch errors carry the URL in `path`).
+    for (const name of new Set(["message", "stack", ...Object.keys(native)])) {
+      try {
+        const value = native[name];
+        if (typeof value !== "string") continue;
+        const clean = redact(value);
+        if (clean !== value) native[name] = clean;
+      } catch {
+        // a frozen or read-only property: leave it
       }
-      if (typeof native.stack === "string") {
-        const clean = redact(native.stack);
-        if (clean !== native.stack) native.stack = clean;
-      }
-    } catch {
-      // a frozen error: leave it
     }
     current = native.cause;
   }
@@ -183,6 +184,7 @@ export function mapAzureError(error: unknown, scope: ErrorScope = {}): unknown {
     if (error.backend === undefined || (error.path === undefined && scope.key !== undefined)) {
       error.withContext({ path: scope.key, backend: BACKEND });
     }
+    scrub(error.cause, scope.redact); // a resumed read keeps the last native error as cause
     return error;
   }
   scrub(error, scope.redact);
