@@ -43,15 +43,17 @@ async function expectedSha256(count: number): Promise<string> {
   return toHex(hasher.digest());
 }
 
-const variants: [string, () => Backend, number][] = [
+const variants: [string, () => Backend, number, number][] = [
   // Local first: RSS rarely shrinks, so a run after the memory one would measure less.
-  ["local", () => new LocalBackend({ root: mkdtempSync(join(tmp, "b-")) }), 64 * MiB],
+  ["local", () => new LocalBackend({ root: mkdtempSync(join(tmp, "b-")) }), 64 * MiB, 64 * MiB],
   // The memory backend holds the content itself: the chunks, then (a stream of unknown size)
-  // their join; RSS does not always fall right after the chunks are released.
-  ["memory", () => new MemoryBackend(), 2 * SIZE + 64 * MiB],
+  // their join; RSS does not always fall right after the chunks are released. Its reads copy
+  // each chunk out, and the copies wait for the collector (72 MiB seen on Node 24 under load):
+  // the verify bound is half the file, which a buffered read could not keep.
+  ["memory", () => new MemoryBackend(), 2 * SIZE + 64 * MiB, SIZE / 2],
 ];
 
-for (const [name, make, writeBound] of variants) {
+for (const [name, make, writeBound, verifyBound] of variants) {
   describe(`integrity on ${name}`, () => {
     test("computeChecksum and verifyChecksum read the stored bytes", async () => {
       const store = new Store(make());
@@ -88,7 +90,7 @@ for (const [name, make, writeBound] of variants) {
         `(raw ${mib(write.raw)}); verify held ${mib(verify.held)} (raw ${mib(verify.raw)})`,
       );
       assert.ok(write.held < writeBound, `write held ${mib(write.held)}`);
-      assert.ok(verify.held < 64 * MiB, `verify held ${mib(verify.held)}`);
+      assert.ok(verify.held < verifyBound, `verify held ${mib(verify.held)}`);
       // Computed last, so that its own garbage does not hide the growth measured above.
       assert.equal(
         result.checksum?.hex,
