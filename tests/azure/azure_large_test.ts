@@ -2,10 +2,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import process from "node:process";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { Store } from "../../mod.ts";
 import { type AzureEnv, HOOK, patternBytes, setupAzure } from "./_setup.ts";
+import { collectGarbage } from "../_memory.ts";
 
 const MiB = 1024 * 1024;
 const TOTAL = 1024 * MiB;
@@ -19,33 +18,17 @@ const CHECKPOINT_EVERY = 16 * MiB;
 const GC_THRESHOLD = 32 * MiB;
 
 /**
- * A full garbage collection, where the runtime offers one (Node and Deno
- * through `node:v8` + `node:vm`, Bun through `Bun.gc`).
- */
-const collect: () => void = (() => {
-  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  if (bun) return () => bun.gc(true);
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    const gc = vm.runInNewContext("gc") as () => void;
-    return () => gc();
-  } catch {
-    return () => {};
-  }
-})();
-
-/**
  * Measures RSS growth over a baseline two ways:
  * - `raw`: sampled every 50 ms while the transfer runs, garbage included;
  * - `held`: sampled at checkpoints (every 16 MiB transferred); a sample above
  *   `GC_THRESHOLD` is retaken right after a full collection, so it counts the
  *   memory the transfer keeps alive, not garbage the collector has not reached.
  *
- * Deno's collector lets a few hundred MiB of already released 64 KiB socket
- * read buffers pile up before it runs, so only `held` is a fair bound there.
+ * A collector can let already released buffers (request copies, socket reads)
+ * pile up before it runs, so only `held` is a fair bound.
  */
 function memoryMeter() {
-  collect();
+  collectGarbage();
   const baseline = process.memoryUsage().rss;
   let raw = 0;
   let held = 0;
@@ -58,7 +41,7 @@ function memoryMeter() {
       let now = process.memoryUsage().rss - baseline;
       raw = Math.max(raw, now);
       if (now > GC_THRESHOLD) {
-        collect();
+        collectGarbage();
         collections++;
         now = process.memoryUsage().rss - baseline;
       }

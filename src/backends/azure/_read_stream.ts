@@ -12,6 +12,7 @@ import { collectBytes, type ErrorMappingStream, MAP_ERRORS } from "../../_stream
 import { type BlobConditions, downloadBlob, getBlobProperties } from "./_blob_api.ts";
 import { BACKEND, changedWhile, isRangeNotSatisfiable, isTransient } from "./_errors.ts";
 import type { AzureHttp } from "./_http.ts";
+import { isFolderMetadata } from "./_hns.ts";
 import { sleep } from "./_retry.ts";
 import { anySignal } from "../../_signals.ts";
 
@@ -153,9 +154,7 @@ function isFolder(metadata: Record<string, string> | Headers): boolean {
   if (metadata instanceof Headers) {
     return metadata.get("x-ms-meta-hdi_isfolder")?.toLowerCase() === "true";
   }
-  return Object.entries(metadata).some(([name, value]) =>
-    name.toLowerCase() === "hdi_isfolder" && value.toLowerCase() === "true"
-  );
+  return isFolderMetadata(metadata);
 }
 
 /** Rejects a directory when the read asks for it (HNS); releases `body` first. */
