@@ -119,9 +119,12 @@ for (const flavor of ["flat", "hns"] as Flavor[]) {
         action: { kind: "stall" },
       });
       env.proxy.add({ method: "HEAD", path: /\/close\/other\/a\.txt/, action: { kind: "stall" } });
+      // The listing of `close/data/` only: the flat write's own one-result
+      // listing of `close/data/up.bin/` (its strictPaths check) must not take
+      // this one-time stall, or the write would stall before any Put Block.
       env.proxy.add({
         method: "GET",
-        path: /(comp=list|resource=filesystem)/,
+        path: /(comp=list&prefix=close%2Fdata%2F&|resource=filesystem)/,
         action: { kind: "stall" },
       });
       env.proxy.add({ method: "GET", path: /\/close\/other\/a\.txt/, action: { kind: "stall" } });
