@@ -282,6 +282,54 @@ export interface Backend {
   move(src: string, dst: string, options: BackendTransferOptions): Promise<void>;
   /** A time-limited URL for one file (only with the `"signed_url"` capability). */
   signedUrl?(key: string, options: BackendSignedUrlOptions): Promise<string>;
+  /**
+   * Optional: checks that the backend can be used, with one cheap request
+   * where there is a service (Azure: one List Blobs of at most one blob; local:
+   * the root folder is a folder the process may read). It checks the
+   * backend's own place (the container, the root folder), not a folder
+   * inside it. Without this method the Store's `ping` lists the root and
+   * stops at the first entry.
+   *
+   * @param options `signal`.
+   * @returns Resolves when the backend answered as expected.
+   * @throws {NotFoundError} When the container (or local root folder) does not exist.
+   * @throws {PermissionDeniedError} When the credentials are refused.
+   * @throws {BackendUnavailableError} When the service cannot be reached, or the backend is closed.
+   *
+   * @example Ping through the list (what the Store does without this method)
+   * ```ts
+   * import type { Backend } from "@remote-store/remote-store";
+   * async function ping(backend: Backend, signal?: AbortSignal): Promise<void> {
+   *   for await (const _ of backend.list("", { recursive: false, signal })) break;
+   * }
+   * ```
+   */
+  ping?(options: SignalOptions): Promise<void>;
+  /**
+   * Optional: creates an empty folder and its missing parents, where folders
+   * exist on their own (capability `directories`). Idempotent: an existing
+   * folder (or `""`, the root) resolves. A backend that has this method but
+   * finds that it lacks `directories` (Azure on a flat namespace, once
+   * `hns: "auto"` has probed the account) rejects `CapabilityNotSupportedError`
+   * without writing anything.
+   *
+   * @param key Backend key of the folder (`""`: the backend root).
+   * @param options `signal`.
+   * @returns Resolves when the folder exists.
+   * @throws {InvalidPathError} When a file is at `key` or at one of its parents.
+   * @throws {CapabilityNotSupportedError} When folders are not real on this backend.
+   *
+   * @example Create a folder only where folders are real
+   * ```ts
+   * import type { Backend } from "@remote-store/remote-store";
+   * async function mkdir(backend: Backend, key: string): Promise<boolean> {
+   *   if (!backend.createFolder || !backend.capabilities.supports("directories")) return false;
+   *   await backend.createFolder(key, {});
+   *   return true;
+   * }
+   * ```
+   */
+  createFolder?(key: string, options: SignalOptions): Promise<void>;
   /** Converts a native path (absolute file path, `container/key`, ...) to a backend key. */
   toKey(nativePath: string): string;
   /** Returns the native client of the given type (escape hatch). */

@@ -115,15 +115,23 @@ export function withLayers(
   return out;
 }
 
-const OPTIONAL_METHODS = ["readBytes", "writeBytes", "signedUrl", "deleteMany"] as const;
+const OPTIONAL_METHODS = [
+  "readBytes",
+  "writeBytes",
+  "signedUrl",
+  "deleteMany",
+  "ping",
+  "createFolder",
+] as const;
 
 /**
  * A backend that forwards every call to another one: the base class of a
  * layer. Override the operations the layer is about and call `super`.
  * `name`, `capabilities` (read on every access, so capabilities that grow
  * after a probe show through), `toKey`, `unwrap` and `close` forward
- * unchanged; the optional fast paths (`readBytes`, `writeBytes`,
- * `signedUrl`, `deleteMany`) exist exactly when the inner backend has them.
+ * unchanged; the optional methods (`readBytes`, `writeBytes`, `signedUrl`,
+ * `deleteMany`, `ping`, `createFolder`) exist exactly when the inner backend
+ * has them.
  *
  * @example Wrap a backend
  * ```ts
@@ -317,6 +325,27 @@ export class ForwardingBackend implements Backend {
    */
   signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
     return this.inner.signedUrl!(key, options);
+  }
+
+  /**
+   * Forwards {@link Backend.ping} (absent when the inner backend has none).
+   *
+   * @param options `signal`.
+   * @returns Resolves when the backend answered.
+   */
+  ping(options: SignalOptions): Promise<void> {
+    return this.inner.ping!(options);
+  }
+
+  /**
+   * Forwards {@link Backend.createFolder} (absent when the inner backend has none).
+   *
+   * @param key Backend key of the folder.
+   * @param options `signal`.
+   * @returns Resolves when the folder exists.
+   */
+  createFolder(key: string, options: SignalOptions): Promise<void> {
+    return this.inner.createFolder!(key, options);
   }
 
   /**

@@ -434,6 +434,85 @@ export class Store {
     return this.#backend === other.#backend && key === otherKey;
   }
 
+  // ---- health and folders -------------------------------------------------
+
+  /**
+   * Checks that the store's backend can be used: one cheap request where
+   * there is a service (Azure: one List Blobs of at most one blob; local:
+   * the root folder exists and may be read; memory: open). It checks the
+   * backend's container or root folder, not this store's `rootPath`, which
+   * may be an empty folder. Failures are the usual typed errors, so a health
+   * check can tell them apart.
+   *
+   * @param options `signal`.
+   * @returns Resolves when the backend is reachable and its container (or root folder) exists.
+   * @throws {NotFoundError} When the container (local: the root folder) does not exist.
+   * @throws {PermissionDeniedError} When the credentials are refused (Azure: a SAS needs
+   *   the list permission).
+   * @throws {BackendUnavailableError} When the service cannot be reached (after the
+   *   backend's retries), or the backend is closed.
+   *
+   * @example Health check
+   * ```ts
+   * import { BackendUnavailableError, MemoryBackend, Store } from "@remote-store/remote-store";
+   * const backend = new MemoryBackend();
+   * const store = new Store(backend);
+   * await store.ping(); // resolves
+   * await backend.close();
+   * await store.ping().catch((e) => console.log(e instanceof BackendUnavailableError)); // true
+   * ```
+   */
+  ping(options: SignalOptions = {}): Promise<void> {
+    const { signal } = options;
+    return this.#run("", signal, [], async (backend) => {
+      if (backend.ping) return await backend.ping({ signal });
+      // A backend without its own check: the first entry of a root listing.
+      for await (const _ of backend.list("", { recursive: false, signal })) break;
+    });
+  }
+
+  /**
+   * Creates an empty folder, and its missing parents, where folders exist on
+   * their own (capability `directories`: local disk, ADLS Gen2). Idempotent,
+   * like `mkdir -p`: an existing folder, or `""` (the store root), resolves.
+   * Where folders are virtual (memory, flat Azure Blob) a folder exists only
+   * while files are below it, so this rejects `CapabilityNotSupportedError`
+   * before any I/O (Azure with `hns: "auto"` first probes the account, once).
+   *
+   * @param path Folder path (`""` for the store root).
+   * @param options `signal`.
+   * @returns Resolves when the folder exists.
+   * @throws {CapabilityNotSupportedError} When folders are not real on this backend.
+   * @throws {InvalidPathError} When the path is invalid, or a file is at the path or at one
+   *   of its parents.
+   *
+   * @example Create an empty folder
+   * ```ts
+   * import { LocalBackend } from "@remote-store/remote-store/local";
+   * import { Store } from "@remote-store/remote-store";
+   * const store = new Store(new LocalBackend({ root: await Deno.makeTempDir() }));
+   * await store.createFolder("inbox/2024");
+   * console.log(await store.isFolder("inbox/2024")); // true
+   * ```
+   */
+  createFolder(path: string, options: SignalOptions = {}): Promise<void> {
+    const { signal } = options;
+    return this.#run(path, signal, [], async (backend) => {
+      const key = this.#key(path, true);
+      if (!backend.createFolder) {
+        const context = { path, backend: this.backendName };
+        throw backend.capabilities.supports("directories")
+          ? new CapabilityNotSupportedError("directories", context)
+          : new CapabilityNotSupportedError(
+            "directories",
+            context,
+            'Cannot create an empty folder because folders on this backend exist only while files are below them (no capability "directories")',
+          );
+      }
+      await backend.createFolder(key, { signal });
+    });
+  }
+
   // ---- reading ------------------------------------------------------------
 
   /**

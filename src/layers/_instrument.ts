@@ -38,7 +38,9 @@ export type OperationName =
   | "copy"
   | "move"
   | "signedUrl"
-  | "deleteMany";
+  | "deleteMany"
+  | "ping"
+  | "createFolder";
 
 /**
  * How an operation ended: `"ok"`; `"error"` (it failed; see `errorCode`);
@@ -273,5 +275,14 @@ export class InstrumentedBackend extends ForwardingBackend {
 
   override signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
     return this.#call("signedUrl", key, options.signal, () => super.signedUrl(key, options));
+  }
+
+  override ping(options: SignalOptions): Promise<void> {
+    // About the backend, not a key: `path` is the root, "".
+    return this.#call("ping", "", options.signal, () => super.ping(options));
+  }
+
+  override createFolder(key: string, options: SignalOptions): Promise<void> {
+    return this.#call("createFolder", key, options.signal, () => super.createFolder(key, options));
   }
 }

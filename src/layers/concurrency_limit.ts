@@ -181,6 +181,14 @@ class LimitedBackend extends ForwardingBackend {
   override signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
     return this.#hold(options.signal, () => super.signedUrl(key, options));
   }
+
+  override ping(options: SignalOptions): Promise<void> {
+    return this.#hold(options.signal, () => super.ping(options));
+  }
+
+  override createFolder(key: string, options: SignalOptions): Promise<void> {
+    return this.#hold(options.signal, () => super.createFolder(key, options));
+  }
 }
 
 /**

@@ -265,6 +265,18 @@ class TimeoutBackend extends ForwardingBackend {
       (signal) => super.signedUrl(key, { ...options, signal }),
     );
   }
+
+  override ping(options: SignalOptions): Promise<void> {
+    return this.#call("ping", options.signal, (signal) => super.ping({ signal }));
+  }
+
+  override createFolder(key: string, options: SignalOptions): Promise<void> {
+    return this.#call(
+      "createFolder",
+      options.signal,
+      (signal) => super.createFolder(key, { signal }),
+    );
+  }
 }
 
 /**

@@ -30,6 +30,8 @@ export interface ErrorScope {
   conditionalRead?: boolean;
   /** Removes secrets from text (messages and stacks of the native error). */
   redact?: (text: string) => string;
+  /** The container's name, for the message of a missing container. */
+  container?: string;
 }
 
 /** The parts of an SDK `RestError` (or a Node system error) the mapper reads. */
@@ -164,7 +166,8 @@ function describeStatus(status: number | undefined, code: string | undefined): s
  *
  * - the caller's abort: the signal's reason, unchanged;
  * - a `RemoteStoreError`: unchanged;
- * - 404: `NotFoundError`; 409 "already exists" codes: `AlreadyExistsError`;
+ * - 404: `NotFoundError` (a missing container or file system is named as such:
+ *   `Container "name" does not exist`); 409 "already exists" codes: `AlreadyExistsError`;
  * - 412: `PreconditionFailedError` (`AlreadyExistsError` for a create-only write);
  *   304 (a read's `ifNoneMatch` / `ifModifiedSince`): `PreconditionFailedError`;
  * - 401/403 and credential failures: `PermissionDeniedError`;
@@ -194,7 +197,11 @@ export function mapAzureError(error: unknown, scope: ErrorScope = {}): unknown {
   const name = (error as NativeError | undefined)?.name;
 
   if (status === 404) {
-    if (code === "ContainerNotFound") return new NotFoundError("Container not found", context);
+    if (isMissingContainer(code)) {
+      // Named as the container, not the file: the whole store is missing, not one path.
+      const name = scope.container === undefined ? "" : ` "${scope.container}"`;
+      return new NotFoundError(`Container${name} does not exist`, context);
+    }
     return new NotFoundError(code === "BlobNotFound" ? "File not found" : "Not found", context);
   }
   if (status === 409) {
@@ -311,20 +318,23 @@ function invalidValue(
  * The `InvalidPathError` of a write (or copy or move destination) that would
  * make a path both a file and a folder, with the messages of every backend.
  *
- * @param kind `"parentIsFile"`: a parent of `key` is a file; `"isFolder"`: `key` is a folder.
+ * @param kind `"parentIsFile"`: a parent of `key` is a file; `"isFolder"`: `key` is a
+ *   folder; `"isFile"`: `key` is a file (where a folder was to be created).
  * @param operation What could not be done, for example `"write the file"`.
  * @param key The destination key.
  * @param cause The native error, when the service refused.
  * @returns The error.
  */
 export function pathConflict(
-  kind: "parentIsFile" | "isFolder",
+  kind: "parentIsFile" | "isFolder" | "isFile",
   operation: string,
   key: string,
   cause?: unknown,
 ): InvalidPathError {
   const why = kind === "parentIsFile"
     ? "a parent of the path is a file, not a folder"
+    : kind === "isFile"
+    ? "the path is a file, not a folder"
     : "the path is a folder, not a file";
   return new InvalidPathError(`Cannot ${operation} because ${why}`, {
     path: key,
@@ -346,6 +356,19 @@ export function missingFile(key: string, isFolder: boolean, cause?: unknown): Re
 /** Whether the file system itself is missing (as opposed to a path in it). */
 export function isMissingContainer(code: string | undefined): boolean {
   return code === "FilesystemNotFound" || code === "ContainerNotFound";
+}
+
+/**
+ * Whether a mapped error says that the container (file system) is missing:
+ * listings then yield nothing and `isFolder` answers false, as for a missing
+ * folder, while file methods keep the error.
+ *
+ * @param error A mapped error.
+ * @returns `true` for the `NotFoundError` of a 404 `ContainerNotFound` / `FilesystemNotFound`.
+ */
+export function isMissingContainerError(error: unknown): boolean {
+  return error instanceof NotFoundError && statusOf(error.cause) === 404 &&
+    isMissingContainer(errorCodeOf(error.cause));
 }
 
 /** A 404 for a path (Get Blob Properties, Path List) whose file system exists. */

@@ -25,6 +25,7 @@ import {
   isGone,
   isMissingPath,
   isStale,
+  pathConflict,
   renameFailure,
 } from "./_errors.ts";
 import { deleteBlob, getBlobProperties } from "./_blob_api.ts";
@@ -374,6 +375,34 @@ export class HnsNamespace implements Namespace {
         return this.#ctx.mapError(error, { key: src, signal });
       default:
         return this.#ctx.mapError(error, { key: dst, signal });
+    }
+  }
+
+  /**
+   * Creates a directory with one Path Create (`If-None-Match: *`); the
+   * service creates its missing parents. When something is at the path
+   * already (409 `PathAlreadyExists`) it resolves for a directory and rejects
+   * for a file; should the path vanish in between, it creates again.
+   */
+  async createFolder(key: string, signal: AbortSignal | undefined): Promise<void> {
+    const operation = "create the folder";
+    for (let attempt = 1;; attempt++) {
+      try {
+        await createDirectory(this.#ctx.http, key, { ifNoneMatch: "*", signal });
+        return;
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        const scrubbed = () => (this.#ctx.mapError(error, { key, signal }), error);
+        if (isAlreadyThere(error)) {
+          const stat = await this.#stat(key, signal);
+          if (stat?.folder) return;
+          if (stat !== undefined) throw pathConflict("isFile", operation, key, scrubbed());
+          if (attempt < 3) continue;
+        } else if (isConflict(error)) {
+          throw pathConflict("parentIsFile", operation, key, scrubbed());
+        }
+        throw this.#ctx.mapError(error, { key, signal });
+      }
     }
   }
 }

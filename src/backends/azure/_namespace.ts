@@ -63,6 +63,12 @@ export interface Namespace {
   >;
   /** Deletes a folder (`NotFoundError`, `DirectoryNotEmptyError` when not recursive). */
   deleteFolder(key: string, recursive: boolean, signal: AbortSignal | undefined): Promise<void>;
+  /**
+   * Creates a directory and its missing parents where directories are real
+   * (ADLS Gen2); an existing directory resolves, a file at the path or above
+   * it is an `InvalidPathError`. Absent on a flat namespace.
+   */
+  createFolder?(key: string, signal: AbortSignal | undefined): Promise<void>;
   /** Moves a file (`src !== dst`); `copy` is the backend's server-side copy returning the source ETag. */
   move(
     src: string,

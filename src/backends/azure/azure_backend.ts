@@ -38,6 +38,7 @@ import {
   deleteBlob,
   getAccountInfo,
   getBlobProperties,
+  listBlobs,
   startCopy,
 } from "./_blob_api.ts";
 import {
@@ -46,6 +47,7 @@ import {
   copyFailure,
   type ErrorScope,
   isFailedReadCondition,
+  isMissingContainerError,
   isMissingPath,
   mapAzureError,
   missingFile,
@@ -274,7 +276,11 @@ export class AzureBackend implements Backend {
   // ---- plumbing ---------------------------------------------------------------
 
   #map(error: unknown, scope: ErrorScope): unknown {
-    return mapAzureError(error, { ...scope, redact: (text) => this.#http.redact(text) });
+    return mapAzureError(error, {
+      ...scope,
+      redact: (text) => this.#http.redact(text),
+      container: this.#http.container,
+    });
   }
 
   #check(signal?: AbortSignal): void {
@@ -763,7 +769,8 @@ export class AzureBackend implements Backend {
   }
 
   /**
-   * Whether any blob is below `key` (one-result prefix probe).
+   * Whether any blob is below `key` (one-result prefix probe); on ADLS Gen2,
+   * whether a directory is at `key`. `false` when the container is missing.
    *
    * @param key Folder key (`""` is the container root and always exists).
    * @param options `signal`.
@@ -771,7 +778,12 @@ export class AzureBackend implements Backend {
    */
   async isFolder(key: string, options: SignalOptions): Promise<boolean> {
     const namespace = await this.#resolveNamespace(options.signal, key);
-    return await namespace.isFolder(key, options.signal);
+    try {
+      return await namespace.isFolder(key, options.signal);
+    } catch (error) {
+      if (isMissingContainerError(error)) return false; // no container, no folder in it
+      throw error;
+    }
   }
 
   /**
@@ -780,13 +792,18 @@ export class AzureBackend implements Backend {
    *
    * @param key Folder key (`""` for the container root).
    * @param options `recursive`, `signal`.
-   * @returns The entries; a missing folder yields nothing.
+   * @returns The entries; a missing folder (or container) yields nothing.
    */
   async *list(key: string, options: BackendListOptions): AsyncGenerator<BackendEntry> {
     const namespace = await this.#resolveNamespace(options.signal, key);
-    for await (const entry of namespace.list(key, options.recursive, options.signal)) {
-      this.#check(options.signal);
-      yield entry;
+    try {
+      for await (const entry of namespace.list(key, options.recursive, options.signal)) {
+        this.#check(options.signal);
+        yield entry;
+      }
+    } catch (error) {
+      if (isMissingContainerError(error)) return; // a missing container lists nothing
+      throw error;
     }
   }
 
@@ -890,6 +907,62 @@ export class AzureBackend implements Backend {
     } catch (error) {
       throw await this.#destinationError(error, dst, operation, namespace, signal, !overwrite);
     }
+  }
+
+  // ---- health and folders -----------------------------------------------------
+
+  /**
+   * Checks the account and the container with one List Blobs request of at
+   * most one blob (after the namespace probe of `hns: "auto"`, on first use).
+   * It works with every kind of credential that may list the container; a
+   * container SAS needs the list permission (`l`): Get Container Properties
+   * is not allowed with a container SAS at all.
+   *
+   * @param options `signal`.
+   * @returns Resolves when the container answered.
+   * @throws {NotFoundError} When the container does not exist (the message names it).
+   * @throws {PermissionDeniedError} When the credentials are refused.
+   * @throws {BackendUnavailableError} When the service cannot be reached (after the
+   *   retries of `retry`), or the backend is closed.
+   */
+  async ping(options: SignalOptions): Promise<void> {
+    const { signal } = options;
+    await this.#resolveNamespace(signal);
+    try {
+      await listBlobs(this.#http, { maxResults: 1, signal });
+    } catch (error) {
+      throw this.#map(error, { signal });
+    }
+  }
+
+  /**
+   * Creates a directory and its missing parents on ADLS Gen2 (one DFS Path
+   * Create, `If-None-Match: *`); an existing directory resolves. `""` (the
+   * container root) only checks the container, as {@link ping} does. On a
+   * flat namespace, where folders are virtual, it rejects
+   * `CapabilityNotSupportedError` before any request (with `hns: "auto"`:
+   * after the probe).
+   *
+   * @param key Folder key (`""` for the container root).
+   * @param options `signal`.
+   * @returns Resolves when the directory exists.
+   * @throws {CapabilityNotSupportedError} On a flat namespace.
+   * @throws {InvalidPathError} When a file is at `key` or at one of its parents.
+   * @throws {NotFoundError} When the container does not exist.
+   */
+  async createFolder(key: string, options: SignalOptions): Promise<void> {
+    const { signal } = options;
+    const refuse = () =>
+      new CapabilityNotSupportedError(
+        "directories",
+        { path: key, backend: BACKEND },
+        'Cannot create an empty folder because folders on a flat Blob namespace exist only while blobs are below them (no capability "directories")',
+      );
+    if (this.#hns === false) throw refuse();
+    const namespace = await this.#resolveNamespace(signal, key);
+    if (!namespace.createFolder) throw refuse();
+    if (key === "") return await this.ping({ signal });
+    await namespace.createFolder(key, signal);
   }
 
   // ---- native ---------------------------------------------------------------

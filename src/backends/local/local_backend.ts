@@ -9,7 +9,7 @@
  */
 
 import * as fs from "node:fs/promises";
-import type { BigIntStats } from "node:fs";
+import { type BigIntStats, constants as fsConstants } from "node:fs";
 import * as path from "node:path";
 import { Buffer } from "node:buffer";
 import type {
@@ -537,6 +537,108 @@ export class LocalBackend implements Backend {
     } catch (error) {
       if (hasCode(error, "ENOENT", "ENOTDIR")) return false;
       throw this.#fail(error, key, operation, options.signal);
+    }
+  }
+
+  /**
+   * Checks that the root folder exists, is a folder (a symbolic link to one
+   * counts) and may be read and searched by this process. Write permission is
+   * not checked: a read-only root is a valid store. A root that does not
+   * exist yet is reported (`NotFoundError`) although the first write would
+   * create it: `createFolder("")` creates it.
+   *
+   * @param options `signal`.
+   * @returns Resolves when the root folder can be used.
+   * @throws {NotFoundError} When the root folder does not exist.
+   * @throws {InvalidPathError} When the root is a file, not a folder.
+   * @throws {PermissionDeniedError} When the process may not read the root folder.
+   * @throws {BackendUnavailableError} When the backend is closed.
+   */
+  async ping(options: SignalOptions): Promise<void> {
+    const operation = `reach the root folder "${this.#root}"`;
+    try {
+      this.#check(options.signal);
+      const stats = await fs.stat(this.#root);
+      if (!stats.isDirectory()) {
+        throw new InvalidPathError(`Cannot ${operation} because it is a file, not a folder`, {
+          path: "",
+          backend: BACKEND,
+        });
+      }
+      await fs.access(this.#root, fsConstants.R_OK | fsConstants.X_OK);
+      this.#check(options.signal);
+    } catch (error) {
+      throw this.#fail(error, "", operation, options.signal);
+    }
+  }
+
+  /**
+   * Creates a folder and its missing parents (`mkdir -p`, one folder at a
+   * time from the root, so no link can lead it outside the root). An
+   * existing folder, or a symbolic link to one inside the root, resolves;
+   * `""` creates the root folder itself when it is missing.
+   *
+   * @param key Folder key (`""` for the root).
+   * @param options `signal`.
+   * @returns Resolves when the folder exists.
+   * @throws {InvalidPathError} When a file is at the key or at one of its parents.
+   * @throws {PermissionDeniedError} When a symbolic link leads outside the root, or
+   *   the file system denies access.
+   * @throws {BackendUnavailableError} When the backend is closed.
+   */
+  async createFolder(key: string, options: SignalOptions): Promise<void> {
+    const operation = "create the folder";
+    const { signal } = options;
+    try {
+      this.#check(signal);
+      const names = this.#names(key, operation);
+      if (names.some((name) => name.startsWith(TEMP_PREFIX))) {
+        throw new InvalidPathError(
+          `Cannot ${operation} because names starting with "${TEMP_PREFIX}" are reserved for temporary files`,
+          { path: key, backend: BACKEND },
+        );
+      }
+      await this.#withRoot(true, async (root) => {
+        if (names.length === 0) return;
+        // Another process may create something at the path between the check and
+        // the mkdir: look again, a few times.
+        for (let attempt = 1;; attempt++) {
+          const at = await resolve(root, names, { follow: true, create: true, key, operation });
+          try {
+            if (at.stats?.isDirectory()) return;
+            if (at.stats !== undefined) {
+              throw new InvalidPathError(
+                `Cannot ${operation} because the path is a file, not a folder`,
+                { path: key, backend: BACKEND },
+              );
+            }
+            this.#check(signal);
+            try {
+              await fs.mkdir(at.dir.at(at.name));
+              return;
+            } catch (error) {
+              if (!hasCode(error, "EEXIST")) throw error;
+              if (attempt >= OPEN_ATTEMPTS) {
+                throw new BackendUnavailableError(
+                  `Cannot ${operation} because the path kept changing while it was created`,
+                  { path: key, backend: BACKEND, cause: error },
+                );
+              }
+            }
+          } finally {
+            await root.release(at.dir);
+          }
+        }
+      });
+    } catch (error) {
+      if (!signal?.aborted && hasCode(error, "EEXIST")) {
+        // The root's own mkdir found a file there (the loop above retries its own).
+        throw new InvalidPathError(
+          `Cannot ${operation} because the root folder "${this.#root}" is a file, not a folder`,
+          { path: key, backend: BACKEND, cause: error },
+        );
+      }
+      throw this.#fail(error, key, operation, signal);
     }
   }
 

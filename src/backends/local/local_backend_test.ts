@@ -682,4 +682,93 @@ describe("LocalBackend", () => {
       },
     );
   });
+
+  describe("ping and createFolder", () => {
+    test('ping: a missing root is NotFoundError naming the root; createFolder("") creates it', async () => {
+      const { root, store } = fresh();
+      const error = await store.ping().then(() => assert.fail("resolved"), (e) => e);
+      assert.ok(error instanceof NotFoundError, String(error));
+      assert.ok(error.message.includes(`"${root}"`), error.message);
+      assert.equal(error.path, "");
+      await store.createFolder("");
+      assert.equal((await fs.stat(root)).isDirectory(), true);
+      assert.equal(await store.ping(), undefined);
+      assert.deepEqual(await collect(store.listFiles("", { recursive: true })), []);
+    });
+
+    test("ping: a root that is a file is InvalidPathError; a link to a folder is fine", async () => {
+      const { root } = fresh();
+      await fs.mkdir(path.dirname(root), { recursive: true });
+      await fs.writeFile(root, "not a folder");
+      await assert.rejects(new Store(new LocalBackend({ root })).ping(), InvalidPathError);
+      await assert.rejects(
+        new Store(new LocalBackend({ root })).createFolder("a"),
+        InvalidPathError,
+      );
+      const real = path.join(path.dirname(root), "real");
+      await fs.mkdir(real);
+      const linked = path.join(path.dirname(root), "linked");
+      await fs.symlink(real, linked);
+      assert.equal(await new Store(new LocalBackend({ root: linked })).ping(), undefined);
+    });
+
+    test("ping and createFolder after close: BackendUnavailableError", async () => {
+      const { backend, store } = fresh();
+      await store.createFolder("");
+      await backend.close();
+      await assert.rejects(store.ping(), BackendUnavailableError);
+      await assert.rejects(store.createFolder("a"), BackendUnavailableError);
+    });
+
+    test(
+      "ping on a root the process may not read: PermissionDeniedError",
+      {
+        skip: isRoot ? "running as root: chmod 000 does not deny access to the superuser" : false,
+      },
+      async () => {
+        const { root, store } = fresh();
+        await store.createFolder("");
+        await fs.chmod(root, 0o000);
+        try {
+          await assert.rejects(store.ping(), PermissionDeniedError);
+        } finally {
+          await fs.chmod(root, 0o700);
+        }
+      },
+    );
+
+    test("createFolder makes real, empty directories (parents too)", async () => {
+      const { root, store } = fresh();
+      await store.createFolder("a/b/c");
+      assert.equal((await fs.stat(path.join(root, "a", "b", "c"))).isDirectory(), true);
+      assert.deepEqual(await fs.readdir(path.join(root, "a", "b", "c")), []);
+    });
+
+    test("createFolder through a link: inside the root it is a folder, outside refused", async () => {
+      const { root, store } = fresh();
+      await store.createFolder("real");
+      await fs.symlink(path.join(root, "real"), path.join(root, "alias"));
+      await store.createFolder("alias");
+      await store.createFolder("alias/new");
+      assert.equal((await fs.stat(path.join(root, "real", "new"))).isDirectory(), true);
+      const outside = path.join(base, `outside-${counter}`);
+      await fs.mkdir(outside, { recursive: true });
+      await fs.symlink(outside, path.join(root, "escape"));
+      await assert.rejects(store.createFolder("escape/new"), PermissionDeniedError);
+      await assert.rejects(store.createFolder("escape"), PermissionDeniedError);
+      assert.deepEqual(await fs.readdir(outside), []);
+    });
+
+    test("20 concurrent createFolder calls of one path all resolve", async () => {
+      const { root, store } = fresh();
+      await Promise.all(Array.from({ length: 20 }, () => store.createFolder("x/y/z")));
+      assert.equal((await fs.stat(path.join(root, "x", "y", "z"))).isDirectory(), true);
+    });
+
+    test("createFolder refuses temporary-file names when the backend is used directly", async () => {
+      const { backend } = fresh();
+      const temp = process.platform === "win32" ? ".~tmp.x" : ".~tmp\\x";
+      await assert.rejects(backend.createFolder(`d/${temp}`, {}), InvalidPathError);
+    });
+  });
 });

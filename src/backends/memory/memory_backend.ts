@@ -359,6 +359,17 @@ export class MemoryBackend implements Backend {
   }
 
   /**
+   * Checks that the backend is open (there is nothing else to reach).
+   *
+   * @param options `signal`.
+   * @returns Resolves while the backend is open.
+   * @throws {BackendUnavailableError} After `close()`.
+   */
+  ping(options: SignalOptions): Promise<void> {
+    return Promise.resolve().then(() => this.#check(options.signal));
+  }
+
+  /**
    * Lists below a folder, sorted by key.
    *
    * @param key Folder key.
