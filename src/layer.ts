@@ -21,11 +21,13 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUploadOptions,
   BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
   SignalOptions,
+  SignedUpload,
 } from "./backend.ts";
 import type { Capabilities } from "./capabilities.ts";
 
@@ -115,7 +117,13 @@ export function withLayers(
   return out;
 }
 
-const OPTIONAL_METHODS = ["readBytes", "writeBytes", "signedUrl", "deleteMany"] as const;
+const OPTIONAL_METHODS = [
+  "readBytes",
+  "writeBytes",
+  "signedUrl",
+  "deleteMany",
+  "signedUpload",
+] as const;
 
 /**
  * A backend that forwards every call to another one: the base class of a
@@ -123,7 +131,8 @@ const OPTIONAL_METHODS = ["readBytes", "writeBytes", "signedUrl", "deleteMany"] 
  * `name`, `capabilities` (read on every access, so capabilities that grow
  * after a probe show through), `toKey`, `unwrap` and `close` forward
  * unchanged; the optional fast paths (`readBytes`, `writeBytes`,
- * `signedUrl`, `deleteMany`) exist exactly when the inner backend has them.
+ * `signedUrl`, `deleteMany`, `signedUpload`) exist exactly when the inner
+ * backend has them.
  *
  * @example Wrap a backend
  * ```ts
@@ -317,6 +326,17 @@ export class ForwardingBackend implements Backend {
    */
   signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
     return this.inner.signedUrl!(key, options);
+  }
+
+  /**
+   * Forwards {@link Backend.signedUpload} (absent when the inner backend has none).
+   *
+   * @param key Backend key.
+   * @param options Lifetime, overwrite and content type.
+   * @returns The upload description.
+   */
+  signedUpload(key: string, options: BackendSignedUploadOptions): Promise<SignedUpload> {
+    return this.inner.signedUpload!(key, options);
   }
 
   /**

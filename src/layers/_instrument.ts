@@ -14,11 +14,13 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUploadOptions,
   BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
   SignalOptions,
+  SignedUpload,
 } from "../backend.ts";
 import { RemoteStoreError } from "../errors.ts";
 import { ForwardingBackend } from "../layer.ts";
@@ -38,7 +40,8 @@ export type OperationName =
   | "copy"
   | "move"
   | "signedUrl"
-  | "deleteMany";
+  | "deleteMany"
+  | "signedUpload";
 
 /**
  * How an operation ended: `"ok"`; `"error"` (it failed; see `errorCode`);
@@ -273,5 +276,9 @@ export class InstrumentedBackend extends ForwardingBackend {
 
   override signedUrl(key: string, options: BackendSignedUrlOptions): Promise<string> {
     return this.#call("signedUrl", key, options.signal, () => super.signedUrl(key, options));
+  }
+
+  override signedUpload(key: string, options: BackendSignedUploadOptions): Promise<SignedUpload> {
+    return this.#call("signedUpload", key, options.signal, () => super.signedUpload(key, options));
   }
 }
