@@ -106,7 +106,16 @@ export async function putSignedUpload(
     );
   }
   const count = Math.ceil(total / blockSize);
-  const ids = Array.from({ length: count }, (_, i) => btoa(`block-${String(i).padStart(6, "0")}`));
+  // One random prefix per upload: two uploads to the same file never commit each other's blocks.
+  const prefix = Array.from(
+    crypto.getRandomValues(new Uint8Array(8)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+  const ids = Array.from(
+    { length: count },
+    (_, i) => btoa(`${prefix}-${String(i).padStart(6, "0")}`),
+  );
   let loaded = 0;
   let next = 0;
   const worker = async () => {
@@ -208,6 +217,11 @@ async function request(
     case "missing":
       throw new NotFoundError(
         `The service found no container for the signed upload: ${what}`,
+        context,
+      );
+    case "lostBlocks":
+      throw new BackendUnavailableError(
+        `A concurrent upload to the same file discarded this upload's blocks; upload again: ${what}`,
         context,
       );
     case "tooLarge":

@@ -5,6 +5,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   AlreadyExistsError,
+  BackendUnavailableError,
   CapabilityNotSupportedError,
   InvalidPathError,
   PermissionDeniedError,
@@ -178,6 +179,27 @@ describe("AzureBackend signed uploads", () => {
     await commit.body?.cancel();
     assert.equal(commit.status, 201);
     assert.equal(await store.readText("by-hand.txt"), "hello, world");
+  });
+
+  test("blocks discarded by a concurrent commit are reported as retryable", async () => {
+    // Azure discards a blob's uncommitted blocks when another write commits it;
+    // Azurite keeps them, so the commit's answer is Azure's, given by a double.
+    const upload = await store.signedUpload("contended.bin", { overwrite: true });
+    const azureAnswer: typeof fetch = (input, init) =>
+      String(input).endsWith("&comp=blocklist")
+        ? Promise.resolve(
+          new Response('<?xml version="1.0"?><Error><Code>InvalidBlockList</Code></Error>', {
+            status: 400,
+          }),
+        )
+        : fetch(input, init);
+    const error = await putSignedUpload(upload, patternBytes(3000), {
+      blockSize: 1000,
+      fetch: azureAnswer,
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof BackendUnavailableError, String(error));
+    assert.match(error.message, /concurrent upload/);
+    assert.equal(await store.isFile("contended.bin"), false);
   });
 
   test("a tampered URL is refused as PermissionDeniedError, without the signature in the error", async () => {

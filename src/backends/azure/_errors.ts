@@ -551,7 +551,8 @@ export function lostBlocksError(
  * existing blob is refused with 403 `UnauthorizedBlobOverwrite` (Azure) or
  * `AuthorizationPermissionMismatch` (Azurite; Put Blob is otherwise allowed by
  * `c`, so the mismatch can only be the overwrite); `If-None-Match: *` gives
- * 409 `BlobAlreadyExists` (or 412).
+ * 409 `BlobAlreadyExists` (or 412). 400 `InvalidBlockList`: a concurrent
+ * commit to the same blob discarded the staged blocks (uploading again works).
  *
  * @param status The HTTP status.
  * @param code The `x-ms-error-code` or the XML `Code`, when known.
@@ -562,7 +563,7 @@ export function signedUploadFailure(
   status: number,
   code: string | undefined,
   createOnly: boolean,
-): "exists" | "denied" | "tooLarge" | "invalid" | "missing" | "unavailable" {
+): "exists" | "denied" | "lostBlocks" | "tooLarge" | "invalid" | "missing" | "unavailable" {
   if (createOnly && (status === 409 || status === 412)) return "exists";
   if (
     createOnly && status === 403 &&
@@ -571,6 +572,7 @@ export function signedUploadFailure(
   if (status === 401 || status === 403) return "denied";
   if (status === 404) return "missing";
   if (status === 408 || status === 429 || status >= 500) return "unavailable";
+  if (status === 400 && code === "InvalidBlockList") return "lostBlocks";
   if (status === 413) return "tooLarge";
   if (status >= 400) return "invalid";
   return "unavailable";
