@@ -3,6 +3,7 @@
 // and what the service enforces for a create-only upload.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import {
   AlreadyExistsError,
   BackendUnavailableError,
@@ -218,6 +219,23 @@ describe("AzureBackend signed uploads", () => {
     const text = `${String(error)} ${JSON.stringify(error)} ${(error as Error).stack}`;
     assert.ok(!text.includes(sig) && !text.includes(url.searchParams.get("sig")!), text);
     assert.equal(await store.isFile("tampered.txt"), false);
+  });
+
+  test("an unreachable service is BackendUnavailableError, without the signature anywhere", async () => {
+    const upload = await store.signedUpload("unreachable.txt");
+    const url = new URL(upload.url);
+    url.host = "127.0.0.1:1"; // nothing listens on port 1
+    const sig = url.searchParams.get("sig")!;
+    const error = await putSignedUpload({ ...upload, url: String(url) }, new Uint8Array(3)).then(
+      () => assert.fail("port 1 must refuse the connection"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof BackendUnavailableError, String(error));
+    assert.ok(error.cause !== undefined, "the native error is kept as cause");
+    const text = `${inspect(error, { depth: 8 })} ${JSON.stringify(error)} ${error.stack}`;
+    for (const secret of [sig, encodeURIComponent(sig)]) {
+      assert.ok(!text.includes(secret), text);
+    }
   });
 
   test("bad input is a typed error before any request", async () => {
