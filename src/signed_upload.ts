@@ -118,20 +118,26 @@ export async function putSignedUpload(
   );
   let loaded = 0;
   let next = 0;
+  let failed = false; // after one failure, no worker starts another block
   const worker = async () => {
-    while (next < count) {
+    while (next < count && !failed) {
       const i = next++;
       const part = blob.slice(i * blockSize, Math.min(total, (i + 1) * blockSize));
       const url = `${upload.url}&comp=block&blockid=${encodeURIComponent(ids[i]!)}`;
-      await request(send, url, "PUT", {}, part, signal, false);
+      try {
+        await request(send, url, "PUT", {}, part, signal, false);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
       loaded += part.size;
       onProgress?.(loaded, total);
     }
   };
   const workers = Array.from({ length: Math.min(concurrency, count) }, worker);
   const results = await Promise.allSettled(workers);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (rejected) throw rejected.reason;
 
   const xml = `<?xml version="1.0" encoding="utf-8"?><BlockList>${
     ids.map((id) => `<Latest>${id}</Latest>`).join("")

@@ -221,6 +221,36 @@ describe("AzureBackend signed uploads", () => {
     assert.equal(await store.isFile("tampered.txt"), false);
   });
 
+  test("an abort rejects with the signal's reason and commits nothing", async () => {
+    const upload = await store.signedUpload("aborted.bin", { overwrite: true });
+    const controller = new AbortController();
+    const reason = new Error("the user left the page");
+    let requests = 0;
+    const abortOnSecond: typeof fetch = (input, init) => {
+      if (++requests === 2) controller.abort(reason);
+      return fetch(input, init);
+    };
+    await assert.rejects(
+      putSignedUpload(upload, patternBytes(5000), {
+        blockSize: 1000,
+        concurrency: 1,
+        signal: controller.signal,
+        fetch: abortOnSecond,
+      }),
+      (e: unknown) => e === reason,
+    );
+    assert.equal(requests, 2, "no block starts after the abort, and no commit");
+    assert.equal(await store.isFile("aborted.bin"), false);
+    await assert.rejects(
+      putSignedUpload(upload, new Uint8Array(1), {
+        signal: controller.signal,
+        fetch: abortOnSecond,
+      }),
+      (e: unknown) => e === reason,
+    );
+    assert.equal(requests, 2, "an aborted signal sends nothing");
+  });
+
   test("an unreachable service is BackendUnavailableError, without the signature anywhere", async () => {
     const upload = await store.signedUpload("unreachable.txt");
     const url = new URL(upload.url);
