@@ -47,6 +47,7 @@ export {
 } from "./src/config.ts";
 export * from "./src/config_parse.ts";
 export * from "./src/transfer.ts";
+export * from "./src/signed_upload.ts";
 export * from "./src/serve.ts";
 export { MemoryBackend } from "./src/backends/memory/memory_backend.ts";
 export * from "./src/integrity.ts";

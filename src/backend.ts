@@ -121,6 +121,56 @@ export interface BackendSignedUrlOptions extends SignalOptions {
 /** What a signed URL may do with its one file. */
 export type SignedUrlPermission = "read" | "write" | "delete";
 
+/** Options for {@link Backend.signedUpload}. */
+export interface BackendSignedUploadOptions extends SignalOptions {
+  /** Lifetime in seconds. */
+  expiresIn: number;
+  /** Whether the upload may replace an existing file (else create-only). */
+  overwrite: boolean;
+  /** Content-Type the upload stores; sent as a required header. */
+  contentType?: string;
+}
+
+/**
+ * How a client uploads a large file in blocks with the same URL. Plain data
+ * (it survives `JSON.stringify`); `putSignedUpload` speaks it.
+ *
+ * `"azure-blocks"`: PUT each block to `url + "&comp=block&blockid=" + id`
+ * (ids: base64 of equal-length strings), then PUT
+ * `url + "&comp=blocklist"` with the body
+ * `<?xml version="1.0" encoding="utf-8"?><BlockList><Latest>id</Latest>...</BlockList>`
+ * and the content type as `x-ms-blob-content-type`. Nothing is visible
+ * until the block list is committed.
+ */
+export interface SignedUploadBlocks {
+  /** The block protocol. */
+  protocol: "azure-blocks";
+  /** Largest block in bytes. */
+  maxBlockSize: number;
+  /** Most blocks in one file. */
+  maxBlocks: number;
+}
+
+/**
+ * What a browser (or any HTTP client) needs to upload one file with plain
+ * `fetch`: `fetch(url, { method, headers, body })`. Every header in
+ * `headers` must be sent as is.
+ */
+export interface SignedUpload {
+  /** The signed URL; it grants writing this one file and nothing else. */
+  url: string;
+  /** The HTTP method of a one-request upload. */
+  method: "PUT";
+  /** Headers the request must carry (lower-case names). */
+  headers: Record<string, string>;
+  /** When the URL stops working. */
+  expiresAt: Date;
+  /** Whether the URL may replace an existing file (`false`: create-only). */
+  overwrite: boolean;
+  /** How to upload in blocks with the same URL; absent when the URL cannot. */
+  blocks?: SignedUploadBlocks;
+}
+
 /** File metadata as a backend reports it: `key` is the full backend key. */
 export interface BackendFileInfo {
   /** Backend key. */
@@ -330,6 +380,12 @@ export interface Backend {
    * ```
    */
   createFolder?(key: string, options: SignalOptions): Promise<void>;
+  /**
+   * What a client needs to upload one file with plain `fetch` (only with the
+   * `"signed_url"` capability). With `overwrite: false` the service refuses
+   * to replace an existing file whether or not the client sends the headers.
+   */
+  signedUpload?(key: string, options: BackendSignedUploadOptions): Promise<SignedUpload>;
   /** Converts a native path (absolute file path, `container/key`, ...) to a backend key. */
   toKey(nativePath: string): string;
   /** Returns the native client of the given type (escape hatch). */

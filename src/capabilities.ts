@@ -15,7 +15,8 @@ import { CapabilityNotSupportedError } from "./errors.ts";
  * - `atomic_move`: `move` is one atomic step (readers see the old path or the new one).
  * - `metadata`: user metadata and content type are stored with a file.
  * - `directories`: empty folders exist on their own (a real hierarchical namespace).
- * - `signed_url`: `signedUrl` makes a time-limited URL for one file.
+ * - `signed_url`: `signedUrl` makes a time-limited URL for one file; `signedUpload` lets a
+ *   browser upload one file with `fetch`.
  */
 export type Capability =
   | "read"

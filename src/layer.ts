@@ -21,11 +21,13 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUploadOptions,
   BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
   SignalOptions,
+  SignedUpload,
 } from "./backend.ts";
 import type { Capabilities } from "./capabilities.ts";
 
@@ -122,6 +124,7 @@ const OPTIONAL_METHODS = [
   "deleteMany",
   "ping",
   "createFolder",
+  "signedUpload",
 ] as const;
 
 /**
@@ -130,8 +133,8 @@ const OPTIONAL_METHODS = [
  * `name`, `capabilities` (read on every access, so capabilities that grow
  * after a probe show through), `toKey`, `unwrap` and `close` forward
  * unchanged; the optional methods (`readBytes`, `writeBytes`, `signedUrl`,
- * `deleteMany`, `ping`, `createFolder`) exist exactly when the inner backend
- * has them.
+ * `deleteMany`, `ping`, `createFolder`, `signedUpload`) exist exactly when
+ * the inner backend has them.
  *
  * @example Wrap a backend
  * ```ts
@@ -346,6 +349,17 @@ export class ForwardingBackend implements Backend {
    */
   createFolder(key: string, options: SignalOptions): Promise<void> {
     return this.inner.createFolder!(key, options);
+  }
+
+  /**
+   * Forwards {@link Backend.signedUpload} (absent when the inner backend has none).
+   *
+   * @param key Backend key.
+   * @param options Lifetime, overwrite and content type.
+   * @returns The upload description.
+   */
+  signedUpload(key: string, options: BackendSignedUploadOptions): Promise<SignedUpload> {
+    return this.inner.signedUpload!(key, options);
   }
 
   /**

@@ -79,6 +79,7 @@ describe("layers: the seam", () => {
     assert.equal(typeof backend.readBytes, "function");
     assert.equal(typeof backend.writeBytes, "function");
     assert.equal(backend.signedUrl, undefined);
+    assert.equal(backend.signedUpload, undefined);
     const bare = new Proxy(new MemoryBackend(), {
       get(target, property, receiver) {
         if (property === "readBytes" || property === "writeBytes") return undefined;

@@ -12,6 +12,7 @@ import type {
   BackendWriteResult,
   ReadConditions,
   SignalOptions,
+  SignedUpload,
   SignedUrlPermission,
 } from "./backend.ts";
 import type { Capability } from "./capabilities.ts";
@@ -115,6 +116,19 @@ export interface SignedUrlOptions extends SignalOptions {
   contentType?: string;
   /** Content-Disposition the service sends when the URL is read (for example `attachment`). */
   contentDisposition?: string;
+}
+
+/** Options for {@link Store.signedUpload}. */
+export interface SignedUploadOptions extends SignalOptions {
+  /** Lifetime in seconds (default 3600; at most 7 days). */
+  expiresIn?: number;
+  /**
+   * Let the upload replace an existing file (default `false`: create-only,
+   * refused by the service when the file exists; one request only, no blocks).
+   */
+  overwrite?: boolean;
+  /** Content-Type to store; becomes a required header (not enforced by Azure). */
+  contentType?: string;
 }
 
 /** Options for {@link Store.delete}. */
@@ -1305,10 +1319,7 @@ export class Store {
    */
   signedUrl(path: string, options: SignedUrlOptions = {}): Promise<string> {
     return this.#run(path, options.signal, ["signed_url"], async () => {
-      const expiresIn = options.expiresIn ?? 3600;
-      if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) {
-        throw new RangeError(`expiresIn must be whole seconds from 1 to 604800, got ${expiresIn}`);
-      }
+      const expiresIn = checkExpiresIn(options.expiresIn);
       const permissions = [...(options.permissions ?? ["read"])];
       if (permissions.length === 0) {
         throw new RangeError("A signed URL needs at least one permission, got none");
@@ -1335,6 +1346,58 @@ export class Store {
   }
 
   /**
+   * What a browser needs to upload this one file straight to the service with
+   * plain `fetch`: `{ url, method: "PUT", headers, expiresAt, overwrite, blocks? }`
+   * (plain data: send it to the browser as JSON, then `putSignedUpload` or
+   * `fetch(url, { method, headers, body })`). Azure: a blob-scoped SAS
+   * (`sp=cw`, or `sp=c` when create-only) and the header
+   * `x-ms-blob-type: BlockBlob`.
+   *
+   * With `overwrite: false` (the default) the URL cannot replace an existing
+   * file: the service refuses it even when the client drops the headers
+   * (Azure: the `c` permission, which also allows one-request uploads only, so
+   * `blocks` is absent). With `overwrite: true`, `blocks` says how to upload
+   * a large file in blocks with the same URL.
+   *
+   * @param path File path (it need not exist).
+   * @param options `expiresIn` seconds, `overwrite`, `contentType`.
+   * @returns The upload description.
+   * @throws {CapabilityNotSupportedError} When the backend cannot sign URLs (`"signed_url"`).
+   * @throws {RangeError} When `expiresIn` is not from 1 second to 7 days.
+   * @throws {TypeError} When `overwrite` is not a boolean or `contentType` is
+   *   not a valid content type.
+   * @throws {InvalidPathError} When the path is invalid or the store root.
+   *
+   * @example Let a browser upload a photo
+   * ```ts ignore
+   * const upload = await store.signedUpload("inbox/photo.jpg", { contentType: "image/jpeg" });
+   * // in the browser: await fetch(upload.url, { method: upload.method, headers: upload.headers, body: file });
+   * ```
+   */
+  signedUpload(path: string, options: SignedUploadOptions = {}): Promise<SignedUpload> {
+    return this.#run(path, options.signal, ["signed_url"], async () => {
+      const expiresIn = checkExpiresIn(options.expiresIn);
+      const overwrite = options.overwrite === undefined ? false : options.overwrite;
+      if (typeof overwrite !== "boolean") {
+        throw new TypeError(`overwrite must be a boolean, got ${typeof overwrite}`);
+      }
+      const { contentType, signal } = options;
+      checkWriteValues({ contentType });
+      const key = this.#key(path);
+      if (!this.#backend.signedUpload) {
+        throw new CapabilityNotSupportedError("signed_url", { path, backend: this.backendName });
+      }
+      const upload = await this.#backend.signedUpload(key, {
+        expiresIn,
+        overwrite,
+        contentType,
+        signal,
+      });
+      return { ...upload, headers: { ...upload.headers } };
+    });
+  }
+
+  /**
    * A short description without secrets.
    *
    * @returns For example `Store(azure:"example/data")`.
@@ -1351,4 +1414,13 @@ export class Store {
   toJSON(): { backend: string; rootPath: string } {
     return { backend: this.backendName, rootPath: this.#root };
   }
+}
+
+/** The lifetime of a signed URL in whole seconds (default one hour, at most seven days). */
+function checkExpiresIn(value: number | undefined): number {
+  const expiresIn = value ?? 3600;
+  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) {
+    throw new RangeError(`expiresIn must be whole seconds from 1 to 604800, got ${expiresIn}`);
+  }
+  return expiresIn;
 }

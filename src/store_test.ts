@@ -85,6 +85,51 @@ describe("Store", () => {
     }
   });
 
+  test("signedUpload needs the capability, checks its options and passes the defaults", async () => {
+    const store = new Store(new MemoryBackend());
+    await assert.rejects(
+      store.signedUpload("a.txt"),
+      (e: unknown) => e instanceof CapabilityNotSupportedError && e.capability === "signed_url",
+    );
+    const seen: unknown[] = [];
+    const signing = new Proxy(new MemoryBackend(), {
+      get(target, property) {
+        if (property === "capabilities") return target.capabilities.with("signed_url");
+        if (property === "signedUpload") {
+          return (key: string, o: Record<string, unknown>) => {
+            seen.push({ key, ...o });
+            return Promise.resolve({
+              url: `https://signed/${key}`,
+              method: "PUT",
+              headers: { "x-test": "1" },
+              expiresAt: new Date(0),
+              overwrite: o.overwrite,
+            });
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as Backend;
+    const signed = new Store(signing, { rootPath: "r" });
+    const upload = await signed.signedUpload("a.txt");
+    assert.equal(upload.url, "https://signed/r/a.txt");
+    assert.deepEqual(seen, [{
+      key: "r/a.txt",
+      expiresIn: 3600,
+      overwrite: false,
+      contentType: undefined,
+      signal: undefined,
+    }]);
+    upload.headers["x-test"] = "changed";
+    assert.equal((await signed.signedUpload("a.txt")).headers["x-test"], "1", "headers are copied");
+    await assert.rejects(signed.signedUpload("a.txt", { expiresIn: 604801 }), RangeError);
+    await assert.rejects(signed.signedUpload("a.txt", { overwrite: null as never }), TypeError);
+    await assert.rejects(signed.signedUpload("a.txt", { contentType: "x\ny" }), TypeError);
+    await assert.rejects(signed.signedUpload("/"), InvalidPathError);
+    assert.equal(seen.length, 2, "bad input never reaches the backend");
+  });
+
   test("errors carry the store-relative path and the backend name", async () => {
     const store = new Store(new MemoryBackend(), { rootPath: "root/dir", backendName: "mem" });
     const error = await store.readText("sub/missing.txt").catch((e) => e);

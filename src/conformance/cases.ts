@@ -20,6 +20,7 @@ import { type ChecksumAlgorithm, digestBytes } from "../_checksum.ts";
 import { verifyChecksum } from "../integrity.ts";
 import { chunkedStream, collect, paths, patternBytes, sameBytes } from "./_helpers.ts";
 import { HEALTH_CASES } from "./_cases_health.ts";
+import { UPLOADS_CASES } from "./_cases_uploads.ts";
 
 /** What a case runs against. */
 export interface ConformanceContext {
@@ -917,4 +918,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     },
   },
   ...HEALTH_CASES,
+  ...UPLOADS_CASES,
 ]);

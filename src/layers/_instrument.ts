@@ -14,11 +14,13 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUploadOptions,
   BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
   SignalOptions,
+  SignedUpload,
 } from "../backend.ts";
 import { RemoteStoreError } from "../errors.ts";
 import { ForwardingBackend } from "../layer.ts";
@@ -40,7 +42,8 @@ export type OperationName =
   | "signedUrl"
   | "deleteMany"
   | "ping"
-  | "createFolder";
+  | "createFolder"
+  | "signedUpload";
 
 /**
  * How an operation ended: `"ok"`; `"error"` (it failed; see `errorCode`);
@@ -284,5 +287,9 @@ export class InstrumentedBackend extends ForwardingBackend {
 
   override createFolder(key: string, options: SignalOptions): Promise<void> {
     return this.#call("createFolder", key, options.signal, () => super.createFolder(key, options));
+  }
+
+  override signedUpload(key: string, options: BackendSignedUploadOptions): Promise<SignedUpload> {
+    return this.#call("signedUpload", key, options.signal, () => super.signedUpload(key, options));
   }
 }

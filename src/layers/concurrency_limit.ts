@@ -13,11 +13,13 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUploadOptions,
   BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
   SignalOptions,
+  SignedUpload,
 } from "../backend.ts";
 import { ForwardingBackend, type Layer } from "../layer.ts";
 import { watchIterable, watchStream } from "./_watch.ts";
@@ -188,6 +190,10 @@ class LimitedBackend extends ForwardingBackend {
 
   override createFolder(key: string, options: SignalOptions): Promise<void> {
     return this.#hold(options.signal, () => super.createFolder(key, options));
+  }
+
+  override signedUpload(key: string, options: BackendSignedUploadOptions): Promise<SignedUpload> {
+    return this.#hold(options.signal, () => super.signedUpload(key, options));
   }
 }
 

@@ -13,11 +13,13 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUploadOptions,
   BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
   SignalOptions,
+  SignedUpload,
 } from "../backend.ts";
 import { BackendUnavailableError } from "../errors.ts";
 import { ForwardingBackend, type Layer } from "../layer.ts";
@@ -275,6 +277,14 @@ class TimeoutBackend extends ForwardingBackend {
       "createFolder",
       options.signal,
       (signal) => super.createFolder(key, { signal }),
+    );
+  }
+
+  override signedUpload(key: string, options: BackendSignedUploadOptions): Promise<SignedUpload> {
+    return this.#call(
+      "signedUpload",
+      options.signal,
+      (signal) => super.signedUpload(key, { ...options, signal }),
     );
   }
 }

@@ -328,6 +328,27 @@ describe("AzureBackend with a token credential (Azurite, HTTPS, --oauth basic)",
       assert.equal(read.status, 403, "a write URL does not read");
     });
 
+    test("a create-only signed upload: sp=c in a delegation SAS, refused on the second upload", async () => {
+      const upload = await store.signedUpload("uploads/once.txt", { contentType: "text/plain" });
+      const q = new URL(upload.url).searchParams;
+      assert.equal(q.get("sp"), "c");
+      assert.equal(q.get("skoid"), TEST_OBJECT_ID, "a user delegation SAS");
+      const first = await request(upload.url, ca, {
+        method: upload.method,
+        headers: upload.headers,
+        body: "first",
+      });
+      assert.equal(first.status, 201);
+      const second = await request(upload.url, ca, {
+        method: upload.method,
+        headers: { "x-ms-blob-type": "BlockBlob" },
+        body: "second",
+      });
+      assert.equal(second.status, 403, "c does not overwrite, without if-none-match too");
+      assert.equal(await store.readText("uploads/once.txt"), "first");
+      assert.equal((await store.getFileInfo("uploads/once.txt")).contentType, "text/plain");
+    });
+
     test("an expired URL fails", async () => {
       const url = await store.signedUrl("photo.bin", { expiresIn: 1 });
       assert.equal((await request(url, ca)).status, 200, "works before expiry");

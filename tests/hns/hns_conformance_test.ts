@@ -10,5 +10,9 @@ describe("azure (ADLS Gen2 emulator, hns: true)", () => {
   after(() => env.close(), { timeout: 120_000 });
   runConformanceSuite("azure-hns", {
     backend: env.backend({ blockSize: 1024 * 1024, concurrency: 3 }),
+    skip: {
+      "signed-upload-round-trip":
+        "the DFS emulator checks Shared Key only, not SAS (signed uploads run against Azurite)",
+    },
   });
 });

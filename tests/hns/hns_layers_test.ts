@@ -31,5 +31,9 @@ describe("azure (ADLS Gen2 emulator, hns: true) through layers", () => {
       timeoutLayer({ ms: 120_000 }),
       concurrencyLimitLayer({ limit: 8 }),
     ]),
+    skip: {
+      "signed-upload-round-trip":
+        "the DFS emulator checks Shared Key only, not SAS (signed uploads run against Azurite)",
+    },
   });
 });

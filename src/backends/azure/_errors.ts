@@ -567,3 +567,36 @@ export function lostBlocksError(
     context,
   );
 }
+
+/**
+ * What a failed request of a signed upload (`putSignedUpload`) means, from its
+ * status and Azure error code. A create-only URL (`sp=c`) that meets an
+ * existing blob is refused with 403 `UnauthorizedBlobOverwrite` (Azure) or
+ * `AuthorizationPermissionMismatch` (Azurite; Put Blob is otherwise allowed by
+ * `c`, so the mismatch can only be the overwrite); `If-None-Match: *` gives
+ * 409 `BlobAlreadyExists` (or 412). 400 `InvalidBlockList`: a concurrent
+ * commit to the same blob discarded the staged blocks (uploading again works).
+ *
+ * @param status The HTTP status.
+ * @param code The `x-ms-error-code` or the XML `Code`, when known.
+ * @param createOnly Whether the request was a create-only Put Blob.
+ * @returns The kind of failure.
+ */
+export function signedUploadFailure(
+  status: number,
+  code: string | undefined,
+  createOnly: boolean,
+): "exists" | "denied" | "lostBlocks" | "tooLarge" | "invalid" | "missing" | "unavailable" {
+  if (createOnly && (status === 409 || status === 412)) return "exists";
+  if (
+    createOnly && status === 403 &&
+    (code === "UnauthorizedBlobOverwrite" || code === "AuthorizationPermissionMismatch")
+  ) return "exists";
+  if (status === 401 || status === 403) return "denied";
+  if (status === 404) return "missing";
+  if (status === 408 || status === 429 || status >= 500) return "unavailable";
+  if (status === 400 && code === "InvalidBlockList") return "lostBlocks";
+  if (status === 413) return "tooLarge";
+  if (status >= 400) return "invalid";
+  return "unavailable";
+}

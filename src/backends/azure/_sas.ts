@@ -13,7 +13,11 @@
  * @module
  */
 
-import type { BackendSignedUrlOptions } from "../../backend.ts";
+import type {
+  BackendSignedUploadOptions,
+  BackendSignedUrlOptions,
+  SignedUpload,
+} from "../../backend.ts";
 import { CapabilityNotSupportedError } from "../../errors.ts";
 import { API_VERSION, type AzureHttp } from "./_http.ts";
 import { BACKEND } from "./_errors.ts";
@@ -308,6 +312,67 @@ export async function signBlobUrl(
   key: string,
   options: BackendSignedUrlOptions,
 ): Promise<string> {
+  const { url } = await signBlob(http, key, sasPermissions(options.permissions), options);
+  return url;
+}
+
+/** Largest block of Put Block (service version 2019-12-12 and later). */
+export const MAX_BLOCK_SIZE = 4000 * 1024 * 1024;
+/** Most blocks of one block blob. */
+export const MAX_BLOCKS = 50_000;
+
+/**
+ * A signed upload of blob `key`: a blob SAS with `c` (create-only: the service
+ * refuses to replace an existing blob, and `c` allows Put Blob only) or `cw`
+ * (overwrite; Put Block and Put Block List with the same URL), and the headers
+ * a Put Blob needs.
+ *
+ * @param http The transport of the backend.
+ * @param key Blob key.
+ * @param options Lifetime, overwrite, content type, signal.
+ * @returns The upload description.
+ * @throws {CapabilityNotSupportedError} For SAS-token or anonymous credentials.
+ * @throws {AzureHttpError} When the service refuses a user delegation key.
+ */
+export async function signBlobUpload(
+  http: AzureHttp,
+  key: string,
+  options: BackendSignedUploadOptions,
+): Promise<SignedUpload> {
+  const { url, expiresOn } = await signBlob(http, key, options.overwrite ? "cw" : "c", {
+    expiresIn: options.expiresIn,
+    signal: options.signal,
+  });
+  const headers: Record<string, string> = { "x-ms-blob-type": "BlockBlob" };
+  if (options.contentType !== undefined) headers["content-type"] = options.contentType;
+  if (!options.overwrite) headers["if-none-match"] = "*";
+  const upload: SignedUpload = {
+    url,
+    method: "PUT",
+    headers,
+    expiresAt: expiresOn,
+    overwrite: options.overwrite,
+  };
+  if (options.overwrite) {
+    upload.blocks = {
+      protocol: "azure-blocks",
+      maxBlockSize: MAX_BLOCK_SIZE,
+      maxBlocks: MAX_BLOCKS,
+    };
+  }
+  return upload;
+}
+
+/** Signs a blob SAS with the `sp` letters given; returns the URL and its expiry. */
+async function signBlob(
+  http: AzureHttp,
+  key: string,
+  permissions: string,
+  options: Pick<
+    BackendSignedUrlOptions,
+    "expiresIn" | "contentType" | "contentDisposition" | "signal"
+  >,
+): Promise<{ url: string; expiresOn: Date }> {
   if (!canSign(http.authKind)) {
     throw new CapabilityNotSupportedError(
       "signed_url",
@@ -321,9 +386,10 @@ export async function signBlobUrl(
     accountName: http.accountName ?? accountNameOf(http.blobUrl),
     container: http.container,
     blobName: key,
-    permissions: sasPermissions(options.permissions),
+    permissions,
     startsOn: new Date(now - SKEW_MS),
-    expiresOn: new Date(now + options.expiresIn * 1000),
+    // Whole seconds: the SAS carries no fractions, so expiresOn is exact.
+    expiresOn: new Date(Math.floor(now / 1000) * 1000 + options.expiresIn * 1000),
     protocol: url.startsWith("https:") ? "https" : "https,http",
   };
   if (options.contentType !== undefined) values.contentType = options.contentType;
@@ -336,5 +402,5 @@ export async function signBlobUrl(
       values,
       await getUserDelegationKey(http, values.startsOn, values.expiresOn, options.signal),
     );
-  return `${url}?${sas}`;
+  return { url: `${url}?${sas}`, expiresOn: values.expiresOn };
 }

@@ -15,11 +15,13 @@ import type {
   BackendFileInfo,
   BackendListOptions,
   BackendReadOptions,
+  BackendSignedUploadOptions,
   BackendSignedUrlOptions,
   BackendTransferOptions,
   BackendWriteOptions,
   BackendWriteResult,
   SignalOptions,
+  SignedUpload,
 } from "../../backend.ts";
 import { ALL_CAPABILITIES, Capabilities } from "../../capabilities.ts";
 import {
@@ -69,7 +71,7 @@ import {
   uploadStream,
   userMetadata,
 } from "./_upload.ts";
-import { canSign, signBlobUrl } from "./_sas.ts";
+import { canSign, signBlobUpload, signBlobUrl } from "./_sas.ts";
 import { sdkClient } from "./_sdk_clients.ts";
 
 export type { AzureBackendOptions, AzureRetryOptions, TokenCredentialLike } from "./_options.ts";
@@ -982,6 +984,28 @@ export class AzureBackend implements Backend {
     checkSignedUrlValues(options);
     try {
       return await signBlobUrl(this.#http, key, options);
+    } catch (error) {
+      throw this.#map(error, { key, signal: options.signal });
+    }
+  }
+
+  /**
+   * What a browser needs to upload one blob with plain `fetch`: a blob-scoped
+   * SAS URL (`sp=c` create-only, `sp=cw` with `overwrite`), `PUT`, and the
+   * headers `x-ms-blob-type: BlockBlob`, `content-type` (when given; stored,
+   * not enforced) and `if-none-match: *` (create-only). With `overwrite`,
+   * `blocks` describes Put Block / Put Block List with the same URL.
+   *
+   * @param key Blob key.
+   * @param options `expiresIn` seconds, `overwrite`, `contentType`.
+   * @returns The upload description.
+   * @throws {CapabilityNotSupportedError} When the credentials cannot sign.
+   */
+  async signedUpload(key: string, options: BackendSignedUploadOptions): Promise<SignedUpload> {
+    this.#check(options.signal);
+    checkWriteValues(options);
+    try {
+      return await signBlobUpload(this.#http, key, options);
     } catch (error) {
       throw this.#map(error, { key, signal: options.signal });
     }
