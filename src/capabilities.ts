@@ -16,6 +16,9 @@ import { CapabilityNotSupportedError } from "./errors.ts";
  * - `metadata`: user metadata and content type are stored with a file.
  * - `directories`: empty folders exist on their own (a real hierarchical namespace).
  * - `signed_url`: `signedUrl` makes a time-limited URL for one file.
+ * - `http_attributes`: `cacheControl`, `contentEncoding`, `contentDisposition`
+ *   and `contentLanguage` are stored with a file, reported by `getFileInfo`
+ *   and sent by `serveFile`.
  */
 export type Capability =
   | "read"
@@ -29,7 +32,8 @@ export type Capability =
   | "atomic_move"
   | "metadata"
   | "directories"
-  | "signed_url";
+  | "signed_url"
+  | "http_attributes";
 
 /** Every capability name, in a stable order. */
 export const ALL_CAPABILITIES: readonly Capability[] = Object.freeze([
@@ -45,6 +49,7 @@ export const ALL_CAPABILITIES: readonly Capability[] = Object.freeze([
   "metadata",
   "directories",
   "signed_url",
+  "http_attributes",
 ]);
 
 /**

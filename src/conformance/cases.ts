@@ -19,6 +19,7 @@ import type { Store } from "../store.ts";
 import { type ChecksumAlgorithm, digestBytes } from "../_checksum.ts";
 import { verifyChecksum } from "../integrity.ts";
 import { chunkedStream, collect, paths, patternBytes, sameBytes } from "./_helpers.ts";
+import { ATTRIBUTES_CASES } from "./_cases_attributes.ts";
 
 /** What a case runs against. */
 export interface ConformanceContext {
@@ -915,4 +916,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
       assert.equal(await store.readText("taken.txt"), "b");
     },
   },
+  ...ATTRIBUTES_CASES,
 ]);

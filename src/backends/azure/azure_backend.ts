@@ -29,7 +29,12 @@ import {
   InvalidPathError,
 } from "../../errors.ts";
 import { guessContentType } from "../../_content_type.ts";
-import { checkHeaderValue, checkSignedUrlValues, checkWriteValues } from "../../_validate.ts";
+import {
+  checkHeaderValue,
+  checkSignedUrlValues,
+  checkWriteValues,
+  httpAttributesOf,
+} from "../../_validate.ts";
 import { bytesStream } from "../../_streams.ts";
 import { type AzureBackendOptions, parseAzureOptions } from "./_options.ts";
 import { AzureHttp, RETRY_DEFAULTS } from "./_http.ts";
@@ -38,6 +43,7 @@ import {
   deleteBlob,
   getAccountInfo,
   getBlobProperties,
+  md5Digest,
   startCopy,
 } from "./_blob_api.ts";
 import {
@@ -64,6 +70,7 @@ import {
   randomHex,
   UPLOAD_MARKER,
   type UploadOptions,
+  type UploadResult,
   uploadStream,
   userMetadata,
 } from "./_upload.ts";
@@ -106,6 +113,16 @@ function checkKey(key: string): void {
  * @throws {TypeError} For an invalid content type, metadata name or value, or `ifMatch`.
  * @throws {RangeError} For metadata over 8 KiB.
  */
+/** What an upload reported, as a backend write result. */
+function writeResult(upload: UploadResult): BackendWriteResult {
+  const result: BackendWriteResult = { size: upload.size, etag: upload.etag };
+  if (upload.lastModified !== undefined) result.modifiedAt = upload.lastModified;
+  if (upload.versionId !== undefined) result.versionId = upload.versionId;
+  const digest = md5Digest(upload.contentMd5);
+  if (digest !== undefined) result.digest = digest;
+  return result;
+}
+
 function checkAzureWriteValues(options: BackendWriteOptions): void {
   checkWriteValues(options);
   if (options.ifMatch !== undefined) checkHeaderValue("ifMatch", options.ifMatch);
@@ -488,7 +505,9 @@ export class AzureBackend implements Backend {
       );
     }
     try {
-      return await uploadStream(this.#http, key, body, this.#uploadOptions(key, options));
+      return writeResult(
+        await uploadStream(this.#http, key, body, this.#uploadOptions(key, options)),
+      );
     } catch (error) {
       const createOnly = !options.overwrite;
       throw await this.#destinationError(error, key, WRITE, namespace, signal, createOnly);
@@ -528,7 +547,7 @@ export class AzureBackend implements Backend {
     }
     await this.#checkDestination(key, WRITE, namespace, signal);
     try {
-      return await putBlob(this.#http, key, bytes, upload);
+      return writeResult(await putBlob(this.#http, key, bytes, upload));
     } catch (error) {
       const createOnly = !options.overwrite;
       throw await this.#destinationError(error, key, WRITE, namespace, signal, createOnly);
@@ -618,6 +637,7 @@ export class AzureBackend implements Backend {
       blockSize: this.#blockSize,
       concurrency: this.#concurrency,
       contentType: options.contentType ?? guessContentType(key),
+      attributes: httpAttributesOf(options),
       metadata: options.metadata,
       overwrite: options.overwrite,
       ifMatch: options.ifMatch,
@@ -641,17 +661,20 @@ export class AzureBackend implements Backend {
     const discard = () => deleteBlob(this.#http, temp, {}).then(() => {}, () => {});
     let result: BackendWriteResult;
     try {
-      result = await uploadStream(this.#http, temp, body, {
-        key: temp,
-        size: options.size,
-        blockSize: this.#blockSize,
-        concurrency: this.#concurrency,
-        contentType: options.contentType ?? guessContentType(key),
-        metadata: options.metadata,
-        overwrite: false,
-        signal,
-        contentMd5: options.checksum !== undefined,
-      });
+      result = writeResult(
+        await uploadStream(this.#http, temp, body, {
+          key: temp,
+          size: options.size,
+          blockSize: this.#blockSize,
+          concurrency: this.#concurrency,
+          contentType: options.contentType ?? guessContentType(key),
+          attributes: httpAttributesOf(options),
+          metadata: options.metadata,
+          overwrite: false,
+          signal,
+          contentMd5: options.checksum !== undefined,
+        }),
+      );
     } catch (error) {
       await discard();
       throw await this.#destinationError(error, key, WRITE, namespace, signal, false);
@@ -755,6 +778,10 @@ export class AzureBackend implements Backend {
       const info: BackendFileInfo = { key, size: p.size, modifiedAt: p.lastModified };
       if (p.etag !== undefined) info.etag = p.etag;
       if (p.contentType !== undefined) info.contentType = p.contentType;
+      Object.assign(info, p.attributes);
+      if (p.versionId !== undefined) info.versionId = p.versionId;
+      const digest = md5Digest(p.contentMd5);
+      if (digest !== undefined) info.digest = digest;
       info.metadata = userMetadata(p.metadata);
       return info;
     } catch (error) {
