@@ -103,6 +103,12 @@ export async function attributesSuite(flavor: Flavor): Promise<void> {
       assert.equal(info.contentDisposition, "inline");
       assert.equal(info.contentLanguage, "de");
       assert.equal(info.contentEncoding, undefined);
+      if (flavor === "flat") {
+        const [listed] = await collect(store.listFiles("", { pattern: "staged.bin" }));
+        assert.equal(listed?.cacheControl, "no-cache", "List Blobs reports the attributes");
+        assert.equal(listed?.contentDisposition, "inline");
+        assert.equal(listed?.contentLanguage, "de");
+      }
     });
 
     test("a write reports modifiedAt and the service's Content-MD5 as digest", async () => {
