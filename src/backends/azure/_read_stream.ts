@@ -154,7 +154,7 @@ function decodedError(key: string, encoding: string): BackendUnavailableError {
   return new BackendUnavailableError(
     `The fetch in use decoded the blob's stored Content-Encoding "${encoding}", so the bytes ` +
       `read are not the stored ones; pass a fetch that returns bodies as sent ` +
-      `(the runtime's own fetch on Deno, Bun and Node does)`,
+      `(the runtime's own fetch on Deno, Bun, Node and workerd does)`,
     { path: key, backend: BACKEND },
   );
 }

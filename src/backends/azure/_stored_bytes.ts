@@ -10,15 +10,19 @@
  * - Bun 1 decodes whatever the request says (a range fails with a zlib
  *   error) unless the fetch has its option `decompress: false`
  *   ({@link STORED_BYTES_INIT}).
+ * - workerd decodes unless the fetch has its option
+ *   `encodeResponseBody: "manual"` ({@link STORED_BYTES_INIT}).
  * - Node 24's fetch (undici) decodes whatever the request says and has no
  *   option; a range of a gzip body decodes to nothing. Its requests go
  *   through a dispatcher that hands undici the response headers with
  *   `Content-Encoding` renamed, so nothing is decoded, and the header is put
  *   back on the response ({@link keepContentEncoding}).
  *
- * A fetch given by the caller gets the same header and option; should it
- * decode anyway, the download's length check fails the read
- * (`_read_stream.ts`) rather than return other bytes. Private module.
+ * - Vercel's edge-runtime (undici inside a VM) decodes and offers no way
+ *   out: there, and with a caller's fetch that decodes (the caller's fetch
+ *   gets the same header and options), the download's length check fails
+ *   the read (`_read_stream.ts`) rather than return other bytes
+ *   (`tests/packaging/edge_test.ts`). Private module.
  *
  * @module
  */
@@ -26,8 +30,14 @@
 /** The request header that asks for the stored bytes (Deno's fetch then decodes nothing). */
 export const ACCEPT_STORED: readonly [string, string] = ["accept-encoding", "identity"];
 
-/** Bun's fetch option that turns off decoding; other runtimes ignore it. */
-export const STORED_BYTES_INIT: { decompress: false } = { decompress: false };
+/**
+ * The fetch options that turn off decoding: Bun's `decompress: false` and
+ * workerd's `encodeResponseBody: "manual"`; other runtimes ignore them.
+ */
+export const STORED_BYTES_INIT: { decompress: false; encodeResponseBody: "manual" } = {
+  decompress: false,
+  encodeResponseBody: "manual",
+};
 
 /** The name `Content-Encoding` travels under between undici and {@link keepContentEncoding}. */
 const HIDDEN = "x-remote-store-content-encoding";
