@@ -126,7 +126,8 @@ export const ATTRIBUTES_CASES: ConformanceCase[] = [
   },
   {
     id: "write-result-version",
-    name: "a write's modifiedAt and digest, where reported, describe the version written",
+    name: "a write's (and writeAtomic's) modifiedAt and digest, where reported, describe " +
+      "the version written",
     requires: ["write"],
     async run({ store }) {
       const bytes = patternBytes(3000, 7);
@@ -141,6 +142,14 @@ export const ATTRIBUTES_CASES: ConformanceCase[] = [
       if (result.digest !== undefined) assert.deepEqual(result.digest, md5, "write digest");
       if (info.digest !== undefined) assert.deepEqual(info.digest, md5, "stored digest");
       if (result.versionId !== undefined) assert.equal(info.versionId, result.versionId);
+      if (store.supports("atomic_write")) {
+        const atomic = await store.writeAtomic("v.bin", bytes, { overwrite: true });
+        const after = await store.getFileInfo("v.bin");
+        if (atomic.modifiedAt !== undefined) {
+          assert.equal(atomic.modifiedAt.getTime(), after.modifiedAt.getTime(), "writeAtomic");
+        }
+        if (atomic.digest !== undefined) assert.deepEqual(atomic.digest, md5, "writeAtomic digest");
+      }
     },
   },
 ];

@@ -695,7 +695,9 @@ export class AzureBackend implements Backend {
         !options.overwrite,
       );
     }
-    return result;
+    // The rename may change the time (the content and its MD5 stay): report no time.
+    const { modifiedAt: _, ...renamed } = result;
+    return renamed;
   }
 
   /**
