@@ -816,7 +816,9 @@ export class Store {
    *
    * @param path File path.
    * @param options `signal`.
-   * @returns Path, name, size, modification time, and ETag, content type and metadata where known.
+   * @returns Path, name, size, modification time, and where known the ETag, content type,
+   *   metadata, stored HTTP attributes (`cacheControl`, `contentEncoding`,
+   *   `contentDisposition`, `contentLanguage`), `versionId` and `digest` (the stored MD5).
    * @throws {NotFoundError} When the file does not exist.
    * @throws {InvalidPathError} When the path is a folder.
    *
