@@ -6,6 +6,30 @@
  * @module
  */
 
+import type { HttpAttributes } from "./types.ts";
+
+/** The names of {@link HttpAttributes}, in a stable order. */
+export const HTTP_ATTRIBUTES: readonly (keyof HttpAttributes)[] = Object.freeze([
+  "cacheControl",
+  "contentEncoding",
+  "contentDisposition",
+  "contentLanguage",
+]);
+
+/**
+ * The HTTP attributes that are set in `options` (copied, in a stable order).
+ *
+ * @param options A write's options.
+ * @returns Only the attributes that are not `undefined`.
+ */
+export function httpAttributesOf(options: HttpAttributes): HttpAttributes {
+  const out: HttpAttributes = {};
+  for (const name of HTTP_ATTRIBUTES) {
+    if (options[name] !== undefined) out[name] = options[name];
+  }
+  return out;
+}
+
 /** The most bytes of metadata names plus values Azure accepts on one file. */
 export const MAX_METADATA_BYTES = 8 * 1024;
 
@@ -136,15 +160,23 @@ export function checkMetadata(metadata: unknown): void {
 }
 
 /**
- * Checks the values of a write that become headers or metadata: `contentType`
- * and `metadata` (absent ones pass).
+ * Checks the values of a write that become headers or metadata: `contentType`,
+ * the HTTP attributes (`cacheControl`, `contentEncoding`, `contentDisposition`,
+ * `contentLanguage`: header values) and `metadata` (absent ones pass).
  *
  * @param options The write's options.
- * @throws {TypeError} For an invalid content type, metadata name or value.
+ * @throws {TypeError} For an invalid content type, attribute, metadata name or value.
  * @throws {RangeError} For metadata over 8 KiB.
  */
-export function checkWriteValues(options: { contentType?: unknown; metadata?: unknown }): void {
+export function checkWriteValues(
+  options:
+    & { contentType?: unknown; metadata?: unknown }
+    & { [K in keyof HttpAttributes]?: unknown },
+): void {
   if (options.contentType !== undefined) checkContentType("contentType", options.contentType);
+  for (const name of HTTP_ATTRIBUTES) {
+    if (options[name] !== undefined) checkHeaderValue(name, options[name]);
+  }
   if (options.metadata !== undefined) checkMetadata(options.metadata);
 }
 

@@ -4,6 +4,7 @@ import {
   checkContentType,
   checkHeaderValue,
   checkMetadata,
+  checkWriteValues,
   isContentType,
   MAX_METADATA_BYTES,
 } from "./_validate.ts";
@@ -83,5 +84,30 @@ describe("header and metadata validation", () => {
       () => checkMetadata({ a: "x".repeat(4096), b: "y".repeat(4095) }),
       /8193 bytes of names and values; at most 8192/,
     );
+  });
+
+  test("HTTP attributes: header values, each named in the message", () => {
+    assert.doesNotThrow(() =>
+      checkWriteValues({
+        cacheControl: "public, max-age=60",
+        contentEncoding: "gzip",
+        contentDisposition: 'attachment; filename="a b.txt"',
+        contentLanguage: "en-GB, de",
+      })
+    );
+    const bad: [string, unknown, RegExp][] = [
+      ["cacheControl", "a\r\nb", /cacheControl .*line break/],
+      ["contentEncoding", "", /contentEncoding .*empty/],
+      ["contentDisposition", 'inline; filename="é"', /contentDisposition .*non-ASCII/],
+      ["contentLanguage", " en", /contentLanguage .*whitespace/],
+      ["cacheControl", 1, /cacheControl must be a string/],
+    ];
+    for (const [name, value, message] of bad) {
+      assert.throws(() => checkWriteValues({ [name]: value }), (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.match(error.message, message);
+        return true;
+      });
+    }
   });
 });

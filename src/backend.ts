@@ -16,7 +16,7 @@
 
 import type { ChecksumAlgorithm } from "./_checksum.ts";
 import type { Capabilities } from "./capabilities.ts";
-import type { ByteRange } from "./types.ts";
+import type { ByteRange, ContentDigest, HttpAttributes } from "./types.ts";
 
 /** Options every backend call accepts. */
 export interface SignalOptions {
@@ -46,8 +46,12 @@ export interface BackendReadOptions extends SignalOptions, ReadConditions {
   range?: ByteRange;
 }
 
-/** Options for {@link Backend.write}. */
-export interface BackendWriteOptions extends SignalOptions {
+/**
+ * Options for {@link Backend.write}. The {@link HttpAttributes} (already
+ * checked by the Store) are stored by a backend with the `http_attributes`
+ * capability; the Store never passes them to one without it.
+ */
+export interface BackendWriteOptions extends SignalOptions, HttpAttributes {
   /** Replace an existing file. When false, the create must be race-free. */
   overwrite: boolean;
   /** Readers must see the old content or the new, never a mix (`writeAtomic`). */
@@ -171,8 +175,11 @@ export interface SignedUpload {
   blocks?: SignedUploadBlocks;
 }
 
-/** File metadata as a backend reports it: `key` is the full backend key. */
-export interface BackendFileInfo {
+/**
+ * File metadata as a backend reports it: `key` is the full backend key. A
+ * backend with `http_attributes` reports the stored {@link HttpAttributes}.
+ */
+export interface BackendFileInfo extends HttpAttributes {
   /** Backend key. */
   key: string;
   /** Size in bytes. */
@@ -185,6 +192,10 @@ export interface BackendFileInfo {
   contentType?: string;
   /** User metadata. */
   metadata?: Record<string, string>;
+  /** Version id, where the service keeps versions. */
+  versionId?: string;
+  /** The whole content's MD5 as the service stores it. */
+  digest?: ContentDigest;
 }
 
 /** One listing entry: a file, or (non-recursive listings only) a folder. */
@@ -198,6 +209,12 @@ export interface BackendWriteResult {
   size: number;
   /** New entity tag, where the backend has one. */
   etag?: string;
+  /** The new version's modification time, when the backend knows it. */
+  modifiedAt?: Date;
+  /** The new version's id, where the service keeps versions. */
+  versionId?: string;
+  /** The content's MD5 as the service computed or stored it, when returned. */
+  digest?: ContentDigest;
 }
 
 /**

@@ -17,6 +17,9 @@ import { CapabilityNotSupportedError } from "./errors.ts";
  * - `directories`: empty folders exist on their own (a real hierarchical namespace).
  * - `signed_url`: `signedUrl` makes a time-limited URL for one file; `signedUpload` lets a
  *   browser upload one file with `fetch`.
+ * - `http_attributes`: `cacheControl`, `contentEncoding`, `contentDisposition`
+ *   and `contentLanguage` are stored with a file, reported by `getFileInfo`
+ *   and sent by `serveFile`.
  */
 export type Capability =
   | "read"
@@ -30,7 +33,8 @@ export type Capability =
   | "atomic_move"
   | "metadata"
   | "directories"
-  | "signed_url";
+  | "signed_url"
+  | "http_attributes";
 
 /** Every capability name, in a stable order. */
 export const ALL_CAPABILITIES: readonly Capability[] = Object.freeze([
@@ -46,6 +50,7 @@ export const ALL_CAPABILITIES: readonly Capability[] = Object.freeze([
   "metadata",
   "directories",
   "signed_url",
+  "http_attributes",
 ]);
 
 /**

@@ -17,7 +17,7 @@ import {
   RemoteStoreError,
 } from "./errors.ts";
 import type { FileInfo } from "./types.ts";
-import { isContentType } from "./_validate.ts";
+import { isContentType, isHeaderValue } from "./_validate.ts";
 
 /** Options for {@link serveFile}. */
 export interface ServeFileOptions {
@@ -27,9 +27,12 @@ export interface ServeFileOptions {
    * Default: `application/octet-stream`.
    */
   contentType?: string;
-  /** `Cache-Control` value for 200, 206 and 304 responses. */
+  /** `Cache-Control` value for 200, 206 and 304 responses (instead of the stored one). */
   cacheControl?: string;
-  /** `Content-Disposition` value for 200 and 206 responses (for example `attachment`). */
+  /**
+   * `Content-Disposition` value for 200 and 206 responses (for example
+   * `attachment`), instead of the stored one.
+   */
   contentDisposition?: string;
   /**
    * Extra headers for every response about the file (200, 206, 304, 412, 416),
@@ -306,8 +309,15 @@ function exactLength(
  *   methods get `405` with `Allow: GET, HEAD`.
  * - Headers: `Content-Length`, `Content-Type` (the stored type, else
  *   `options.contentType`, else `application/octet-stream`), `ETag` (from the
- *   store), `Last-Modified`, `Accept-Ranges: bytes`, and the optional
- *   `Cache-Control`, `Content-Disposition` and extra headers.
+ *   store), `Last-Modified`, `Accept-Ranges: bytes`, the stored HTTP
+ *   attributes (`Content-Encoding`, `Content-Language`, and `Cache-Control`
+ *   and `Content-Disposition` unless the options give them), and extra headers.
+ * - A file stored with a `contentEncoding` (a pre-gzipped asset) is sent as
+ *   stored with that `Content-Encoding`, whatever the request's
+ *   `Accept-Encoding` says (there is one representation; the helper neither
+ *   decodes nor negotiates). `Content-Length`, the ETag and ranges are those
+ *   of the stored (encoded) bytes: `bytes=0-99` is the first 100 bytes of the
+ *   gzip stream, as RFC 9110 defines ranges of an encoded representation.
  * - `Range` (GET only, as RFC 9110 §14.2 requires): one range `bytes=a-b`,
  *   `bytes=a-` or `bytes=-n` is read from the backend as a ranged read (never
  *   read and discarded) and answered `206` with `Content-Range`; an
@@ -444,7 +454,8 @@ function answerFor(
   const headers = baseHeaders(options);
   if (etag !== undefined) headers.set("etag", etag);
   if (modified !== undefined) headers.set("last-modified", new Date(modified).toUTCString());
-  if (options.cacheControl !== undefined) headers.set("cache-control", options.cacheControl);
+  const cacheControl = options.cacheControl ?? stored(info.cacheControl);
+  if (cacheControl !== undefined) headers.set("cache-control", cacheControl);
   headers.set("accept-ranges", rangesSupported ? "bytes" : "none");
 
   const get = (name: string) => request.headers.get(name);
@@ -497,17 +508,21 @@ function answerFor(
 
   // A stored type that is not a valid header value (written by another
   // program) is ignored rather than sent or thrown on.
-  const stored = isContentType(info.contentType) ? info.contentType : undefined;
-  const type = stored !== undefined && stored !== DEFAULT_TYPE
-    ? stored
-    : (options.contentType ?? stored ?? DEFAULT_TYPE);
+  const storedType = isContentType(info.contentType) ? info.contentType : undefined;
+  const type = storedType !== undefined && storedType !== DEFAULT_TYPE
+    ? storedType
+    : (options.contentType ?? storedType ?? DEFAULT_TYPE);
   headers.set("content-type", type);
-  if (options.contentDisposition !== undefined) {
-    headers.set("content-disposition", options.contentDisposition);
-  }
+  // The stored bytes go out as stored: their encoding and language describe them.
+  const encoding = stored(info.contentEncoding);
+  if (encoding !== undefined) headers.set("content-encoding", encoding);
+  const language = stored(info.contentLanguage);
+  if (language !== undefined) headers.set("content-language", language);
+  const contentDisposition = options.contentDisposition ?? stored(info.contentDisposition);
+  if (contentDisposition !== undefined) headers.set("content-disposition", contentDisposition);
   if (!options.allowActiveContent && isActiveType(type)) {
     // Script-capable content from uploads must not run in the serving origin.
-    const disposition = options.contentDisposition?.trim() ?? "";
+    const disposition = contentDisposition?.trim() ?? "";
     if (!/^attachment\b/i.test(disposition)) headers.set("content-disposition", "attachment");
     headers.set("content-security-policy", "sandbox");
   }
@@ -519,6 +534,11 @@ function answerFor(
   const code = span ? 206 : 200;
   if (head) return new Response(null, { status: code, headers });
   return { code, headers, span, length };
+}
+
+/** A stored attribute that can be sent as a header; another program may have stored anything. */
+function stored(value: string | undefined): string | undefined {
+  return isHeaderValue(value) ? value : undefined;
 }
 
 /**

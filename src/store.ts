@@ -26,7 +26,7 @@ import {
 import { compileGlob, compileSegment, hasWildcard } from "./_glob.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
 import { collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
-import { checkSignedUrlValues, checkWriteValues } from "./_validate.ts";
+import { checkSignedUrlValues, checkWriteValues, httpAttributesOf } from "./_validate.ts";
 import {
   checkAlgorithm,
   type ChecksumAlgorithm,
@@ -50,6 +50,7 @@ import type {
   FileInfo,
   FolderEntry,
   FolderInfo,
+  HttpAttributes,
   ProgressCallback,
   WriteContent,
   WriteResult,
@@ -77,8 +78,13 @@ export interface ReadOptions extends SignalOptions, ReadConditions {
   onProgress?: ProgressCallback;
 }
 
-/** Options for {@link Store.write} and {@link Store.writeAtomic}. */
-export interface WriteOptions extends SignalOptions {
+/**
+ * Options for {@link Store.write} and {@link Store.writeAtomic}. The
+ * {@link HttpAttributes} (`cacheControl`, `contentEncoding`,
+ * `contentDisposition`, `contentLanguage`) need the `http_attributes`
+ * capability; they are stored as given and never change the bytes.
+ */
+export interface WriteOptions extends SignalOptions, HttpAttributes {
   /** Replace an existing file (default `false`: create-only, race-free). */
   overwrite?: boolean;
   /** MIME type to store (default: guessed by the backend from the extension). */
@@ -328,6 +334,9 @@ export class Store {
     if (info.etag !== undefined) out.etag = info.etag;
     if (info.contentType !== undefined) out.contentType = info.contentType;
     if (info.metadata !== undefined) out.metadata = info.metadata;
+    Object.assign(out, httpAttributesOf(info));
+    if (info.versionId !== undefined) out.versionId = info.versionId;
+    if (info.digest !== undefined) out.digest = info.digest;
     return out;
   }
 
@@ -637,13 +646,22 @@ export class Store {
    *
    * @param path File path.
    * @param content A string (UTF-8), bytes, Blob, ReadableStream or (async) iterable of bytes.
-   * @param options `overwrite`, `contentType`, `metadata`, `ifMatch`, `signal`.
-   * @returns The path, size and new ETag.
+   * @param options `overwrite`, `contentType`, `metadata`, `ifMatch`, `signal`;
+   *   the HTTP attributes `cacheControl`, `contentEncoding`, `contentDisposition`,
+   *   `contentLanguage` (capability `http_attributes`; stored as given, the bytes
+   *   are never encoded: a `contentEncoding: "gzip"` file must hold gzip bytes).
+   * @returns The path, size and new ETag; `modifiedAt`, `versionId` and `digest`
+   *   where the backend reports them with the write (memory: `modifiedAt`; Azure:
+   *   `modifiedAt`, `digest` when the service returned a `Content-MD5`, and
+   *   `versionId` when blob versioning is on).
    * @throws {AlreadyExistsError} When the file exists and `overwrite` is false.
    * @throws {PreconditionFailedError} When `ifMatch` does not match.
+   * @throws {CapabilityNotSupportedError} When `metadata` or an HTTP attribute is
+   *   given and the backend does not store it.
    * @throws {TypeError} When `content` is of an unsupported type, `contentType`
-   *   is not a MIME type, or a metadata name or value is invalid (names are ASCII
-   *   C# identifiers, unique ignoring case; values visible ASCII).
+   *   is not a MIME type, an HTTP attribute is not a header value, or a metadata
+   *   name or value is invalid (names are ASCII C# identifiers, unique ignoring
+   *   case; values visible ASCII).
    * @throws {RangeError} When metadata names and values exceed 8 KiB in all.
    *
    * @example Write a stream
@@ -693,6 +711,8 @@ export class Store {
   ): Promise<WriteResult> {
     const caps: Capability[] = atomic ? ["write", "atomic_write"] : ["write"];
     if (options.metadata !== undefined) caps.push("metadata");
+    const attributes = httpAttributesOf(options);
+    if (Object.keys(attributes).length > 0) caps.push("http_attributes");
     return this.#run(path, options.signal, caps, async (backend) => {
       const key = this.#key(path);
       const { onProgress, contentType, metadata } = options;
@@ -705,6 +725,7 @@ export class Store {
         atomic,
         size,
         contentType,
+        ...attributes,
         metadata: metadata === undefined ? undefined : { ...metadata },
         ifMatch: options.ifMatch,
         signal: options.signal,
@@ -758,6 +779,9 @@ export class Store {
     const out: WriteResult = { path: this.#relative(key), size: result.size };
     if (result.etag !== undefined) out.etag = result.etag;
     if (checksum !== undefined) out.checksum = checksum;
+    if (result.modifiedAt !== undefined) out.modifiedAt = result.modifiedAt;
+    if (result.versionId !== undefined) out.versionId = result.versionId;
+    if (result.digest !== undefined) out.digest = result.digest;
     return out;
   }
 
@@ -885,7 +909,9 @@ export class Store {
    *
    * @param path File path.
    * @param options `signal`.
-   * @returns Path, name, size, modification time, and ETag, content type and metadata where known.
+   * @returns Path, name, size, modification time, and where known the ETag, content type,
+   *   metadata, stored HTTP attributes (`cacheControl`, `contentEncoding`,
+   *   `contentDisposition`, `contentLanguage`), `versionId` and `digest` (the stored MD5).
    * @throws {NotFoundError} When the file does not exist.
    * @throws {InvalidPathError} When the path is a folder.
    *

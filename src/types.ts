@@ -6,8 +6,35 @@
 
 import type { Checksum } from "./_checksum.ts";
 
-/** Metadata of one file. `path` is relative to the store that returned it. */
-export interface FileInfo {
+/**
+ * HTTP attributes stored with a file and sent when it is served (the
+ * `Cache-Control`, `Content-Encoding`, `Content-Disposition` and
+ * `Content-Language` headers). Each value must be a valid header value
+ * (visible ASCII with inner spaces). They describe the stored bytes; the
+ * library never encodes or decodes content: a file written with
+ * `contentEncoding: "gzip"` must already hold gzip bytes, and reads return
+ * those bytes as stored.
+ */
+export interface HttpAttributes {
+  /** `Cache-Control`, for example `"public, max-age=31536000, immutable"`. */
+  cacheControl?: string;
+  /** `Content-Encoding` of the stored bytes, for example `"gzip"` for a pre-compressed asset. */
+  contentEncoding?: string;
+  /** `Content-Disposition`, for example `'attachment; filename="report.csv"'`. */
+  contentDisposition?: string;
+  /** `Content-Language`, for example `"en-GB"`. */
+  contentLanguage?: string;
+}
+
+/** A digest the service stored or returned for a file's whole content (Azure: `Content-MD5`). */
+export type ContentDigest = Checksum;
+
+/**
+ * Metadata of one file. `path` is relative to the store that returned it.
+ * The {@link HttpAttributes} are present where the backend stores them
+ * (capability `http_attributes`) and the file has them.
+ */
+export interface FileInfo extends HttpAttributes {
   /** Store-relative path, usable as input to other Store methods. */
   path: string;
   /** The last path segment. */
@@ -22,6 +49,14 @@ export interface FileInfo {
   contentType?: string;
   /** User metadata, where the backend stores it. */
   metadata?: Record<string, string>;
+  /** The version's id, where the service keeps versions (Azure with blob versioning on). */
+  versionId?: string;
+  /**
+   * The MD5 of the whole content, where the service stores one (Azure: the
+   * blob's `Content-MD5`, set by a single-request upload and by a staged
+   * upload written with `checksum`).
+   */
+  digest?: ContentDigest;
 }
 
 /** Aggregate information about a folder (all files below it, recursively). */
@@ -54,6 +89,12 @@ export interface WriteResult {
   etag?: string;
   /** The digest of the bytes written, when `checksum` was asked for. */
   checksum?: Checksum;
+  /** The new version's modification time, where the backend reports it with the write. */
+  modifiedAt?: Date;
+  /** The new version's id, where the service keeps versions (Azure with blob versioning on). */
+  versionId?: string;
+  /** The content's MD5 as the service computed or stored it (Azure: `Content-MD5`), when returned. */
+  digest?: ContentDigest;
 }
 
 /** A byte range for `read`: `length` omitted means "to the end". */

@@ -21,6 +21,7 @@ import { verifyChecksum } from "../integrity.ts";
 import { chunkedStream, collect, paths, patternBytes, sameBytes } from "./_helpers.ts";
 import { HEALTH_CASES } from "./_cases_health.ts";
 import { UPLOADS_CASES } from "./_cases_uploads.ts";
+import { ATTRIBUTES_CASES } from "./_cases_attributes.ts";
 
 /** What a case runs against. */
 export interface ConformanceContext {
@@ -919,4 +920,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
   },
   ...HEALTH_CASES,
   ...UPLOADS_CASES,
+  ...ATTRIBUTES_CASES,
 ]);

@@ -12,6 +12,65 @@ import { type AzureHttp, AzureHttpError } from "./_http.ts";
 import { quoteEtag } from "./_etag.ts";
 import { stringToSign } from "./_shared_key.ts";
 import { type BlobListPage, blockListXml, parseBlobList, parseBlockList } from "./_xml.ts";
+import { type Checksum, checksumOf } from "../../_checksum.ts";
+import type { HttpAttributes } from "../../types.ts";
+
+/** The request header that sets each HTTP attribute on Put Blob and Put Block List. */
+const ATTRIBUTE_REQUEST_HEADERS: Readonly<Record<keyof HttpAttributes, string>> = {
+  cacheControl: "x-ms-blob-cache-control",
+  contentEncoding: "x-ms-blob-content-encoding",
+  contentDisposition: "x-ms-blob-content-disposition",
+  contentLanguage: "x-ms-blob-content-language",
+};
+
+/** The response header that reports each HTTP attribute (Get Blob Properties, Get Blob). */
+const ATTRIBUTE_RESPONSE_HEADERS: Readonly<Record<keyof HttpAttributes, string>> = {
+  cacheControl: "cache-control",
+  contentEncoding: "content-encoding",
+  contentDisposition: "content-disposition",
+  contentLanguage: "content-language",
+};
+
+/**
+ * A base64 `Content-MD5` as a checksum, or `undefined` when it is absent or
+ * not 16 bytes of base64.
+ *
+ * @param base64 The header or XML value.
+ * @returns The MD5 checksum.
+ */
+export function md5Digest(base64: string | null | undefined): Checksum | undefined {
+  if (!base64) return undefined;
+  try {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    return bytes.byteLength === 16 ? checksumOf("md5", bytes) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a Put Blob or Put Block List reports about the new version. */
+export interface WriteResponse {
+  /** The new ETag (quoted). */
+  etag?: string;
+  /** `Last-Modified` of the new version. */
+  lastModified?: Date;
+  /** `x-ms-version-id`, when blob versioning is on. */
+  versionId?: string;
+  /** The response's `Content-MD5` (Put Blob: the content's, as the service computed it). */
+  contentMd5?: string;
+}
+
+/** The {@link WriteResponse} of a write's response headers. */
+function writeResponse(headers: Headers): WriteResponse {
+  const out: WriteResponse = { etag: quoteEtag(headers.get("etag") ?? undefined) };
+  const lastModified = headers.get("last-modified");
+  if (lastModified !== null) out.lastModified = new Date(lastModified);
+  const versionId = headers.get("x-ms-version-id");
+  if (versionId !== null) out.versionId = versionId;
+  const md5 = headers.get("content-md5");
+  if (md5 !== null) out.contentMd5 = md5;
+  return out;
+}
 
 /** HTTP conditions of a request on one blob. */
 export interface BlobConditions {
@@ -35,6 +94,12 @@ export interface BlobProperties {
   etag?: string;
   /** `Content-Type`, when the service sent one. */
   contentType?: string;
+  /** The stored HTTP attributes the service sent. */
+  attributes: HttpAttributes;
+  /** `x-ms-version-id`, when blob versioning is on. */
+  versionId?: string;
+  /** The stored `Content-MD5` of the whole blob (HEAD: `Content-MD5`; a range: `x-ms-blob-content-md5`). */
+  contentMd5?: string;
   /** `x-ms-meta-*` values by name as the service sent it (lowercase, as `Headers` holds it). */
   metadata: Record<string, string>;
   /** `x-ms-copy-status` (`pending`, `success`, `aborted`, `failed`), after a Copy Blob. */
@@ -60,14 +125,19 @@ function conditionHeaders(conditions: BlobConditions | undefined): Record<string
   return headers;
 }
 
-/** `x-ms-meta-<name>` request headers, plus the content type, for a write. */
+/** `x-ms-meta-<name>` request headers, plus the content type and HTTP attributes, for a write. */
 function writeHeaders(
   contentType: string | undefined,
   metadata: Record<string, string> | undefined,
   conditions: BlobConditions | undefined,
+  attributes: HttpAttributes | undefined,
 ): Record<string, string> {
   const headers = conditionHeaders(conditions);
   if (contentType !== undefined) headers["x-ms-blob-content-type"] = contentType;
+  for (const [name, header] of Object.entries(ATTRIBUTE_REQUEST_HEADERS)) {
+    const value = attributes?.[name as keyof HttpAttributes];
+    if (value !== undefined) headers[header] = value;
+  }
   for (const [name, value] of Object.entries(metadata ?? {})) headers[META + name] = value;
   return headers;
 }
@@ -84,8 +154,18 @@ export function propertiesFromHeaders(headers: Headers): BlobProperties {
   const properties: BlobProperties = {
     size: Number(total ? total[1] : headers.get("content-length") ?? 0),
     lastModified: new Date(headers.get("last-modified") ?? 0),
+    attributes: {},
     metadata: {},
   };
+  for (const [name, header] of Object.entries(ATTRIBUTE_RESPONSE_HEADERS)) {
+    const value = headers.get(header);
+    if (value !== null && value !== "") properties.attributes[name as keyof HttpAttributes] = value;
+  }
+  const versionId = headers.get("x-ms-version-id");
+  if (versionId !== null) properties.versionId = versionId;
+  const md5 = headers.get("x-ms-blob-content-md5") ??
+    (headers.get("content-range") === null ? headers.get("content-md5") : null);
+  if (md5 !== null) properties.contentMd5 = md5;
   const etag = quoteEtag(headers.get("etag") ?? undefined);
   if (etag !== undefined) properties.etag = etag;
   const contentType = headers.get("content-type");
@@ -161,14 +241,20 @@ export async function putBlob(
   bytes: Uint8Array,
   options: {
     contentType?: string;
+    attributes?: HttpAttributes;
     metadata?: Record<string, string>;
     conditions?: BlobConditions;
     signal?: AbortSignal;
     /** Base64 MD5 of `bytes` (`Content-MD5`): the service refuses the upload when it differs. */
     contentMd5?: string;
   },
-): Promise<{ etag?: string }> {
-  const headers = writeHeaders(options.contentType, options.metadata, options.conditions);
+): Promise<WriteResponse> {
+  const headers = writeHeaders(
+    options.contentType,
+    options.metadata,
+    options.conditions,
+    options.attributes,
+  );
   headers["x-ms-blob-type"] = "BlockBlob";
   if (options.contentMd5 !== undefined) headers["content-md5"] = options.contentMd5;
   const response = await http.call({
@@ -178,7 +264,7 @@ export async function putBlob(
     body: bytes,
     signal: options.signal,
   });
-  return { etag: quoteEtag(response.headers.get("etag") ?? undefined) };
+  return writeResponse(response.headers);
 }
 
 /**
@@ -225,14 +311,20 @@ export async function putBlockList(
   blockIds: readonly string[],
   options: {
     contentType?: string;
+    attributes?: HttpAttributes;
     metadata?: Record<string, string>;
     conditions?: BlobConditions;
     signal?: AbortSignal;
     /** Base64 MD5 of the whole content, stored as the blob's `Content-MD5` property. */
     blobContentMd5?: string;
   },
-): Promise<{ etag?: string }> {
-  const headers = writeHeaders(options.contentType, options.metadata, options.conditions);
+): Promise<WriteResponse> {
+  const headers = writeHeaders(
+    options.contentType,
+    options.metadata,
+    options.conditions,
+    options.attributes,
+  );
   headers["content-type"] = "application/xml; charset=utf-8";
   if (options.blobContentMd5 !== undefined) {
     headers["x-ms-blob-content-md5"] = options.blobContentMd5;
@@ -245,7 +337,11 @@ export async function putBlockList(
     body: blockListXml(blockIds),
     signal: options.signal,
   });
-  return { etag: quoteEtag(response.headers.get("etag") ?? undefined) };
+  // Its Content-MD5 is the block list's, not the blob's: only the commit's own digest counts.
+  const { contentMd5: _, ...result } = writeResponse(response.headers);
+  return options.blobContentMd5 === undefined
+    ? result
+    : { ...result, contentMd5: options.blobContentMd5 };
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { batchDelete, parseBatchResponse, propertiesFromHeaders } from "./_blob_api.ts";
+import { batchDelete, md5Digest, parseBatchResponse, propertiesFromHeaders } from "./_blob_api.ts";
 import type { AzureHttp, AzureRequest } from "./_http.ts";
 import { SharedKeySigner, stringToSign } from "./_shared_key.ts";
 
@@ -202,6 +202,7 @@ describe("properties from response headers", () => {
       lastModified: new Date("2026-12-01T12:00:00Z"),
       etag: '"0x8DC"',
       contentType: "text/plain",
+      attributes: {},
       metadata: { color: "blue", hdi_isfolder: "true" },
       copyStatus: "pending",
       copyProgress: "10/12",
@@ -215,5 +216,43 @@ describe("properties from response headers", () => {
     assert.equal(p.size, 10);
     assert.equal(p.etag, '"e"');
     assert.deepEqual(p.metadata, {});
+  });
+
+  test("HTTP attributes, version id and the stored Content-MD5 (a range's is the range's)", () => {
+    const md5 = "XrY7u+Ae7tCTyyK7j1rNww==";
+    const p = propertiesFromHeaders(
+      new Headers({
+        "content-length": "1",
+        "cache-control": "no-cache",
+        "content-encoding": "gzip",
+        "content-disposition": "attachment",
+        "content-language": "en",
+        "content-md5": md5,
+        "x-ms-version-id": "2026-12-01T12:00:00.0000000Z",
+      }),
+    );
+    assert.deepEqual(p.attributes, {
+      cacheControl: "no-cache",
+      contentEncoding: "gzip",
+      contentDisposition: "attachment",
+      contentLanguage: "en",
+    });
+    assert.equal(p.versionId, "2026-12-01T12:00:00.0000000Z");
+    assert.equal(p.contentMd5, md5);
+    assert.deepEqual(md5Digest(md5), {
+      algorithm: "md5",
+      hex: "5eb63bbbe01eeed093cb22bb8f5acdc3",
+      base64: md5,
+    });
+    assert.equal(md5Digest("bm90IDE2IGJ5dGVz"), undefined, "not 16 bytes");
+    assert.equal(md5Digest("%%%"), undefined, "not base64");
+    const ranged = propertiesFromHeaders(
+      new Headers({ "content-range": "bytes 0-0/10", "content-md5": "cmFuZ2U=" }),
+    );
+    assert.equal(ranged.contentMd5, undefined);
+    const whole = propertiesFromHeaders(
+      new Headers({ "content-range": "bytes 0-0/10", "x-ms-blob-content-md5": md5 }),
+    );
+    assert.equal(whole.contentMd5, md5);
   });
 });

@@ -24,6 +24,7 @@ import {
 } from "./_retry.ts";
 import { type ClosableCredential, defaultCredential } from "./_credential.ts";
 import { anySignal } from "../../_signals.ts";
+import { ACCEPT_STORED, keepContentEncoding, STORED_BYTES_INIT } from "./_stored_bytes.ts";
 
 /** The service version every request asks for. */
 export const API_VERSION = "2025-01-05";
@@ -245,7 +246,7 @@ export class AzureHttp {
       // Node itself (workerd and others report a Node version in `process` too).
       const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
       if (agent?.startsWith("Node.js/")) {
-        return (input, init) => fetch(input, streamedBody(init));
+        return keepContentEncoding((input, init) => fetch(input, streamedBody(init)));
       }
       return (input, init) => fetch(input, init);
     }
@@ -393,6 +394,7 @@ export class AzureHttp {
     }
     headers.set("x-ms-version", API_VERSION);
     headers.set("x-ms-date", new Date().toUTCString());
+    headers.set(...ACCEPT_STORED);
     if (body !== undefined) headers.set("content-length", String(body.byteLength));
     if (this.#signer) {
       headers.set(
@@ -446,7 +448,8 @@ export class AzureHttp {
           headers,
           body: body as BodyInit | undefined,
           signal: attemptSignal,
-        });
+          ...STORED_BYTES_INIT,
+        } as RequestInit);
       } catch (error) {
         if (closing.aborted) throw closedError(error);
         if (signal?.aborted) throw signal.reason;

@@ -144,6 +144,29 @@ async function startDownload(
   }
 }
 
+/**
+ * The error for a body of another length than the service sent while it
+ * carries a `Content-Encoding`: the fetch in use decoded it (see
+ * `_stored_bytes.ts`), and returning those bytes would be returning another
+ * content. Not resumed: a resume would be decoded the same way.
+ */
+function decodedError(key: string, encoding: string): BackendUnavailableError {
+  return new BackendUnavailableError(
+    `The fetch in use decoded the blob's stored Content-Encoding "${encoding}", so the bytes ` +
+      `read are not the stored ones; pass a fetch that returns bodies as sent ` +
+      `(the runtime's own fetch on Deno, Bun, Node and workerd does)`,
+    { path: key, backend: BACKEND },
+  );
+}
+
+/** The response's `Content-Encoding`, unless absent or `identity`. */
+function encodingOf(headers: Headers): string | undefined {
+  const encoding = headers.get("content-encoding")?.trim();
+  return encoding === undefined || encoding === "" || encoding.toLowerCase() === "identity"
+    ? undefined
+    : encoding;
+}
+
 /** Cancels a body nobody will read (its connection is released or closed). */
 function discard(body: ReadableStream<Uint8Array> | null | undefined): void {
   if (body && !body.locked) void body.cancel().catch(() => {});
@@ -205,6 +228,8 @@ class Download {
   readonly #options: BlobReadOptions;
   readonly #expected: number | undefined;
   readonly #etag: string | undefined;
+  /** The `Content-Encoding` of the first response, when it has one. */
+  readonly #encoding: string | undefined;
   readonly #mappers: Array<(error: unknown) => unknown> = [];
   readonly #idle: IdleTimer;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -233,6 +258,7 @@ class Download {
     this.#resumes = resumes;
     this.#expected = expected;
     this.#etag = first.response.headers.get("etag") ?? undefined;
+    this.#encoding = encodingOf(first.response.headers);
     this.#idle = new IdleTimer(options.idleTimeoutMs, () => this.#stalled());
     const { signal } = options;
     const stream = new ReadableStream<Uint8Array>({
@@ -249,7 +275,10 @@ class Download {
         return reader.read().then((result): Promise<void> | void => {
           this.#idle.pause();
           if (this.#settled) return;
-          if (result.done || this.#stall !== undefined || result.value.byteLength === 0) {
+          if (
+            result.done || this.#stall !== undefined || result.value.byteLength === 0 ||
+            this.#overruns(result.value)
+          ) {
             return this.#pull({ result });
           }
           this.#received += result.value.byteLength;
@@ -369,15 +398,30 @@ class Download {
         if (expected === undefined || this.#received >= expected) {
           return this.#settle(undefined, true);
         }
+        // A decoded body ends short without an error; a dropped connection errors.
+        if (this.#encoding !== undefined) throw decodedError(this.#options.key, this.#encoding);
         this.#dropped(new Error(`Body ended after ${this.#received} of ${expected} bytes`));
         continue;
       }
       const chunk = result.value;
       if (chunk.byteLength === 0) continue;
+      if (this.#overruns(chunk)) {
+        throw this.#encoding === undefined
+          ? new BackendUnavailableError("Download is longer than its Content-Length", {
+            path: this.#options.key,
+            backend: BACKEND,
+          })
+          : decodedError(this.#options.key, this.#encoding);
+      }
       this.#received += chunk.byteLength;
       this.#controller.enqueue(asBytes(chunk));
       return;
     }
+  }
+
+  /** Whether `chunk` would take the download past the bytes the service sent. */
+  #overruns(chunk: Uint8Array): boolean {
+    return this.#expected !== undefined && this.#received + chunk.byteLength > this.#expected;
   }
 
   /** The body failed mid-download: release it; the next pull resumes. */
@@ -555,6 +599,8 @@ export async function readBlobBytes(
       if (stall !== undefined) throw stall;
       if (done) break;
       if (received + value.byteLength > size) {
+        const encoding = encodingOf(headers);
+        if (encoding !== undefined) throw decodedError(key, encoding);
         throw new BackendUnavailableError("Download is longer than its Content-Length", {
           path: key,
           backend: BACKEND,
@@ -573,6 +619,8 @@ export async function readBlobBytes(
     idle.disarm();
   }
   if (received === size) return out;
+  const encoding = encodingOf(headers);
+  if (encoding !== undefined && cut === undefined) throw decodedError(key, encoding);
   if (options.maxResumes === 0) {
     throw new BackendUnavailableError(`Download ended after ${received} of ${size} bytes`, {
       path: key,

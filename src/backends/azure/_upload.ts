@@ -11,11 +11,14 @@ import * as api from "./_blob_api.ts";
 import type { AzureHttp } from "./_http.ts";
 import { createHasher, type Hasher, toBase64 } from "../../_checksum.ts";
 import { anySignal } from "../../_signals.ts";
+import type { HttpAttributes } from "../../types.ts";
 
 /** How to upload one blob whose content is already in memory. */
 export interface PutOptions {
   /** MIME type to store. */
   contentType: string;
+  /** HTTP attributes to store (`x-ms-blob-cache-control`, ...). */
+  attributes?: HttpAttributes;
   /** User metadata. */
   metadata?: Record<string, string>;
   /** When false, the upload is create-only (`If-None-Match: *`). */
@@ -83,16 +86,17 @@ export async function putBlob(
   const conditional = !options.overwrite || options.ifMatch !== undefined;
   const marker = conditional ? randomHex(MARKER_DIGITS / 2) : undefined;
   try {
-    const { etag } = await api.putBlob(http, key, bytes, {
+    const response = await api.putBlob(http, key, bytes, {
       signal: options.signal,
       contentType: options.contentType,
+      attributes: options.attributes,
       metadata: marker === undefined
         ? options.metadata
         : { ...options.metadata, [UPLOAD_MARKER]: marker },
       conditions: { ifNoneMatch: options.overwrite ? undefined : "*", ifMatch: options.ifMatch },
       contentMd5: options.contentMd5 ? md5Base64(bytes) : undefined,
     });
-    return { size: bytes.byteLength, etag };
+    return { size: bytes.byteLength, ...response };
   } catch (error) {
     if (marker !== undefined && mayBeOwnWrite(error, "put")) {
       const own = await ownPut(http, key, marker, options.signal);
@@ -147,6 +151,8 @@ export interface UploadOptions {
   concurrency: number;
   /** MIME type to store. */
   contentType: string;
+  /** HTTP attributes to store (`x-ms-blob-cache-control`, ...). */
+  attributes?: HttpAttributes;
   /** User metadata. */
   metadata?: Record<string, string>;
   /** When false, the upload is create-only (`If-None-Match: *`). */
@@ -164,12 +170,13 @@ export interface UploadOptions {
   contentMd5?: boolean;
 }
 
-/** What the upload stored. */
-export interface UploadResult {
+/**
+ * What the upload stored: the size, and what the service reported about the
+ * new version (a recovered upload whose answer was lost knows only the ETag).
+ */
+export interface UploadResult extends api.WriteResponse {
   /** Bytes stored. */
   size: number;
-  /** The new ETag. */
-  etag?: string;
 }
 
 /** `bytes` random bytes as lowercase hex. */
@@ -331,14 +338,15 @@ export async function uploadStream(
     abortSignal.throwIfAborted();
 
     try {
-      const { etag } = await api.putBlockList(http, key, ids, {
+      const response = await api.putBlockList(http, key, ids, {
         signal: abortSignal,
         contentType: options.contentType,
+        attributes: options.attributes,
         metadata: options.metadata,
         conditions,
         blobContentMd5: whole && toBase64(whole.digest()),
       });
-      return { size: total, etag };
+      return { size: total, ...response };
     } catch (error) {
       if (mayBeOwnWrite(error, "commit")) {
         // A retried commit whose first answer was lost finds its own commit in the way.

@@ -13,6 +13,7 @@
  */
 
 import { XMLParser } from "fast-xml-parser";
+import type { HttpAttributes } from "../../types.ts";
 
 /** Prefix of every element name in the parsed tree (see the module doc). */
 const P = " ";
@@ -64,6 +65,14 @@ function list(node: unknown): unknown[] {
   return Array.isArray(node) ? node : [];
 }
 
+/** The `Properties` element of each HTTP attribute in a List Blobs page. */
+const LISTED_ATTRIBUTES: readonly (readonly [keyof HttpAttributes, string])[] = [
+  ["cacheControl", "Cache-Control"],
+  ["contentEncoding", "Content-Encoding"],
+  ["contentDisposition", "Content-Disposition"],
+  ["contentLanguage", "Content-Language"],
+];
+
 /** One blob of a List Blobs page. */
 export interface ListedBlob {
   /** Full blob name. */
@@ -76,6 +85,10 @@ export interface ListedBlob {
   lastModified: Date;
   /** `Content-Type`, when set. */
   contentType?: string;
+  /** The stored HTTP attributes that are set. */
+  attributes: HttpAttributes;
+  /** The stored `Content-MD5` (base64), when set. */
+  contentMd5?: string;
   /** `x-ms-meta-*` values by name (with `include=metadata`; otherwise empty). */
   metadata: Record<string, string>;
 }
@@ -112,6 +125,7 @@ export function parseBlobList(xml: string): BlobListPage {
         contentLength: Number(property("Content-Length")),
         etag: property("Etag"),
         lastModified: new Date(property("Last-Modified")),
+        attributes: {},
         metadata: Object.fromEntries(
           isNode(metadata)
             ? Object.entries(metadata).filter(([k]) => k.startsWith(P)).map((
@@ -122,6 +136,12 @@ export function parseBlobList(xml: string): BlobListPage {
       };
       const contentType = property("Content-Type");
       if (contentType !== "") entry.contentType = contentType;
+      for (const [name, element] of LISTED_ATTRIBUTES) {
+        const value = property(element);
+        if (value !== "") entry.attributes[name] = value;
+      }
+      const md5 = property("Content-MD5");
+      if (md5 !== "") entry.contentMd5 = md5;
       return entry;
     }),
     prefixes: list(child(blobs, "BlobPrefix")).map((prefix) => nameOf(child(prefix, "Name"))),

@@ -22,6 +22,11 @@ const PAGE = `<?xml version="1.0" encoding="utf-8"?>
         <Etag>"0x8DC0000000000A1"</Etag>
         <Content-Length>12</Content-Length>
         <Content-Type>text/plain</Content-Type>
+        <Content-Encoding>gzip</Content-Encoding>
+        <Content-Language>en</Content-Language>
+        <Content-MD5>XrY7u+Ae7tCTyyK7j1rNww==</Content-MD5>
+        <Cache-Control>no-cache</Cache-Control>
+        <Content-Disposition>attachment; filename="a.txt"</Content-Disposition>
       </Properties>
       <Metadata><constructor>c</constructor><__proto__>p</__proto__><toString>t</toString><Blob>b</Blob><Name>n</Name><empty /></Metadata>
     </Blob>
@@ -41,6 +46,13 @@ describe("Blob XML", () => {
     assert.equal(first!.etag, '"0x8DC0000000000A1"');
     assert.equal(first!.lastModified.toISOString(), "2026-12-01T12:00:00.000Z");
     assert.equal(first!.contentType, "text/plain");
+    assert.deepEqual(first!.attributes, {
+      cacheControl: "no-cache",
+      contentEncoding: "gzip",
+      contentDisposition: 'attachment; filename="a.txt"',
+      contentLanguage: "en",
+    });
+    assert.equal(first!.contentMd5, "XrY7u+Ae7tCTyyK7j1rNww==");
     assert.deepEqual(Object.keys(first!.metadata).sort(), [
       "Blob",
       "Name",
@@ -56,6 +68,8 @@ describe("Blob XML", () => {
     assert.equal(first!.metadata["empty"], "");
     assert.equal(second!.name, "\uFFFEx y");
     assert.equal(second!.contentType, undefined);
+    assert.deepEqual(second!.attributes, {});
+    assert.equal(second!.contentMd5, undefined);
     assert.deepEqual(second!.metadata, {});
     assert.deepEqual(page.prefixes, ["d/sub/"]);
     assert.equal(page.nextMarker, "2!84!bWFya2Vy");

@@ -31,7 +31,12 @@ import {
   InvalidPathError,
 } from "../../errors.ts";
 import { guessContentType } from "../../_content_type.ts";
-import { checkHeaderValue, checkSignedUrlValues, checkWriteValues } from "../../_validate.ts";
+import {
+  checkHeaderValue,
+  checkSignedUrlValues,
+  checkWriteValues,
+  httpAttributesOf,
+} from "../../_validate.ts";
 import { bytesStream } from "../../_streams.ts";
 import { type AzureBackendOptions, parseAzureOptions } from "./_options.ts";
 import { AzureHttp, RETRY_DEFAULTS } from "./_http.ts";
@@ -41,6 +46,7 @@ import {
   getAccountInfo,
   getBlobProperties,
   listBlobs,
+  md5Digest,
   startCopy,
 } from "./_blob_api.ts";
 import {
@@ -68,6 +74,7 @@ import {
   randomHex,
   UPLOAD_MARKER,
   type UploadOptions,
+  type UploadResult,
   uploadStream,
   userMetadata,
 } from "./_upload.ts";
@@ -110,6 +117,16 @@ function checkKey(key: string): void {
  * @throws {TypeError} For an invalid content type, metadata name or value, or `ifMatch`.
  * @throws {RangeError} For metadata over 8 KiB.
  */
+/** What an upload reported, as a backend write result. */
+function writeResult(upload: UploadResult): BackendWriteResult {
+  const result: BackendWriteResult = { size: upload.size, etag: upload.etag };
+  if (upload.lastModified !== undefined) result.modifiedAt = upload.lastModified;
+  if (upload.versionId !== undefined) result.versionId = upload.versionId;
+  const digest = md5Digest(upload.contentMd5);
+  if (digest !== undefined) result.digest = digest;
+  return result;
+}
+
 function checkAzureWriteValues(options: BackendWriteOptions): void {
   checkWriteValues(options);
   if (options.ifMatch !== undefined) checkHeaderValue("ifMatch", options.ifMatch);
@@ -496,7 +513,9 @@ export class AzureBackend implements Backend {
       );
     }
     try {
-      return await uploadStream(this.#http, key, body, this.#uploadOptions(key, options));
+      return writeResult(
+        await uploadStream(this.#http, key, body, this.#uploadOptions(key, options)),
+      );
     } catch (error) {
       const createOnly = !options.overwrite;
       throw await this.#destinationError(error, key, WRITE, namespace, signal, createOnly);
@@ -536,7 +555,7 @@ export class AzureBackend implements Backend {
     }
     await this.#checkDestination(key, WRITE, namespace, signal);
     try {
-      return await putBlob(this.#http, key, bytes, upload);
+      return writeResult(await putBlob(this.#http, key, bytes, upload));
     } catch (error) {
       const createOnly = !options.overwrite;
       throw await this.#destinationError(error, key, WRITE, namespace, signal, createOnly);
@@ -626,6 +645,7 @@ export class AzureBackend implements Backend {
       blockSize: this.#blockSize,
       concurrency: this.#concurrency,
       contentType: options.contentType ?? guessContentType(key),
+      attributes: httpAttributesOf(options),
       metadata: options.metadata,
       overwrite: options.overwrite,
       ifMatch: options.ifMatch,
@@ -649,17 +669,20 @@ export class AzureBackend implements Backend {
     const discard = () => deleteBlob(this.#http, temp, {}).then(() => {}, () => {});
     let result: BackendWriteResult;
     try {
-      result = await uploadStream(this.#http, temp, body, {
-        key: temp,
-        size: options.size,
-        blockSize: this.#blockSize,
-        concurrency: this.#concurrency,
-        contentType: options.contentType ?? guessContentType(key),
-        metadata: options.metadata,
-        overwrite: false,
-        signal,
-        contentMd5: options.checksum !== undefined,
-      });
+      result = writeResult(
+        await uploadStream(this.#http, temp, body, {
+          key: temp,
+          size: options.size,
+          blockSize: this.#blockSize,
+          concurrency: this.#concurrency,
+          contentType: options.contentType ?? guessContentType(key),
+          attributes: httpAttributesOf(options),
+          metadata: options.metadata,
+          overwrite: false,
+          signal,
+          contentMd5: options.checksum !== undefined,
+        }),
+      );
     } catch (error) {
       await discard();
       throw await this.#destinationError(error, key, WRITE, namespace, signal, false);
@@ -680,7 +703,9 @@ export class AzureBackend implements Backend {
         !options.overwrite,
       );
     }
-    return result;
+    // The rename may change the time (the content and its MD5 stay): report no time.
+    const { modifiedAt: _, ...renamed } = result;
+    return renamed;
   }
 
   /**
@@ -763,6 +788,10 @@ export class AzureBackend implements Backend {
       const info: BackendFileInfo = { key, size: p.size, modifiedAt: p.lastModified };
       if (p.etag !== undefined) info.etag = p.etag;
       if (p.contentType !== undefined) info.contentType = p.contentType;
+      Object.assign(info, p.attributes);
+      if (p.versionId !== undefined) info.versionId = p.versionId;
+      const digest = md5Digest(p.contentMd5);
+      if (digest !== undefined) info.digest = digest;
       info.metadata = userMetadata(p.metadata);
       return info;
     } catch (error) {

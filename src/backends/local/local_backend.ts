@@ -32,6 +32,7 @@ import {
   InvalidPathError,
 } from "../../errors.ts";
 import { checkReadConditions } from "../../_conditions.ts";
+import { httpAttributesOf } from "../../_validate.ts";
 import { type LocalBackendOptions, parseLocalOptions } from "./_options.ts";
 import { BACKEND, hasCode, mapFsError } from "./_errors.ts";
 import { fsError, lstatOrNothing, resolve, type Resolved, Root, TEMP_PREFIX } from "./_paths.ts";
@@ -49,8 +50,15 @@ import {
 import { listFolder } from "./_list.ts";
 import { fileInfo } from "./_version.ts";
 
-/** Everything but `metadata`: a plain file system has no place for user metadata. */
-const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without("metadata", "signed_url");
+/**
+ * Everything but `metadata` and `http_attributes` (a plain file system has no
+ * place for user metadata or stored HTTP headers) and `signed_url`.
+ */
+const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without(
+  "metadata",
+  "signed_url",
+  "http_attributes",
+);
 /** Bytes in the longest native path (Linux `PATH_MAX`, counting the terminating NUL). */
 const PATH_MAX = 4096;
 /** Times a read resolves again when its file is swapped for a link between check and open. */
@@ -109,7 +117,7 @@ type Opened = NonNullable<Awaited<ReturnType<typeof openFile>>>;
 export class LocalBackend implements Backend {
   /** Backend type name. */
   readonly name = "local";
-  /** Every capability except `metadata`. */
+  /** Every capability except `metadata`, `http_attributes` and `signed_url`. */
   readonly capabilities: Capabilities = CAPABILITIES;
   readonly #root: string;
   #realRoot: string | undefined;
@@ -330,7 +338,10 @@ export class LocalBackend implements Backend {
    * Writes a file by streaming into a temporary file and renaming (or, when
    * create-only, hard-linking) it into place. Parent folders are created.
    * Every write is atomic; `contentType` is not stored (it is guessed from the
-   * extension when read back).
+   * extension when read back); user metadata and the HTTP attributes
+   * (`cacheControl`, ...) cannot be stored and are refused with
+   * `CapabilityNotSupportedError`, so `getFileInfo` reports none and
+   * `serveFile` sends none.
    *
    * @param key Backend key.
    * @param body The content.
@@ -356,6 +367,9 @@ export class LocalBackend implements Backend {
       if (options.metadata !== undefined) {
         // The Store checks capabilities first; this guards direct use.
         throw new CapabilityNotSupportedError("metadata", { path: key, backend: BACKEND });
+      }
+      if (Object.keys(httpAttributesOf(options)).length > 0) {
+        throw new CapabilityNotSupportedError("http_attributes", { path: key, backend: BACKEND });
       }
       this.#checkFileKey(key, operation);
       return await this.#withRoot(

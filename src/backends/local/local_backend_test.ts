@@ -114,7 +114,7 @@ describe("LocalBackend", () => {
       );
     });
 
-    test("declares every capability except metadata", async () => {
+    test("declares every capability except metadata and HTTP attributes, and refuses them", async () => {
       const { backend, store } = fresh();
       assert.equal(backend.name, "local");
       assert.equal(backend.capabilities.supports("directories"), true);
@@ -129,6 +129,20 @@ describe("LocalBackend", () => {
           overwrite: false,
           atomic: false,
           metadata: { a: "1" },
+        }),
+        CapabilityNotSupportedError,
+      );
+      assert.equal(backend.capabilities.supports("http_attributes"), false);
+      await assert.rejects(
+        store.write("a.txt", "x", { cacheControl: "no-store" }),
+        (e: unknown) =>
+          e instanceof CapabilityNotSupportedError && e.capability === "http_attributes",
+      );
+      await assert.rejects(
+        backend.write("a.txt", new Blob(["x"]).stream(), {
+          overwrite: false,
+          atomic: false,
+          contentEncoding: "gzip",
         }),
         CapabilityNotSupportedError,
       );

@@ -28,6 +28,8 @@ import {
 } from "../../errors.ts";
 import { concatBytes } from "../../_streams.ts";
 import { guessContentType } from "../../_content_type.ts";
+import { httpAttributesOf } from "../../_validate.ts";
+import type { HttpAttributes } from "../../types.ts";
 import { checkReadConditions } from "../../_conditions.ts";
 
 /**
@@ -40,6 +42,8 @@ interface Entry {
   readonly etag: string;
   readonly contentType: string;
   readonly metadata: Readonly<Record<string, string>>;
+  /** The HTTP attributes given to the write (only those that were set). */
+  readonly attributes: Readonly<HttpAttributes>;
 }
 
 /** Bytes per chunk of a read stream. */
@@ -166,14 +170,20 @@ export class MemoryBackend implements Backend {
       etag: entry.etag,
       contentType: entry.contentType,
       metadata: { ...entry.metadata },
+      ...entry.attributes,
     };
   }
 
   /** Stores a new version at `key` (a fresh ETag and time). */
-  #commit(key: string, data: Uint8Array, template: Pick<Entry, "contentType" | "metadata">) {
+  #commit(
+    key: string,
+    data: Uint8Array,
+    template: Pick<Entry, "contentType" | "metadata" | "attributes">,
+  ) {
     const entry: Entry = {
       contentType: template.contentType,
       metadata: template.metadata,
+      attributes: template.attributes,
       data,
       modifiedAt: new Date(),
       etag: `"m${++this.#version}"`,
@@ -279,8 +289,9 @@ export class MemoryBackend implements Backend {
     const entry = this.#commit(key, data, {
       contentType: options.contentType ?? guessContentType(key),
       metadata: { ...options.metadata },
+      attributes: httpAttributesOf(options),
     });
-    return { size: data.byteLength, etag: entry.etag };
+    return { size: data.byteLength, etag: entry.etag, modifiedAt: new Date(entry.modifiedAt) };
   }
 
   /**

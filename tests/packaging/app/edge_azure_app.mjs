@@ -126,6 +126,31 @@ async function handle(request, env) {
       const seed = Number(url.searchParams.get("seed"));
       return json(await store(env).write(path, generated(size, seed)));
     }
+    case "gzip":
+      // A pre-compressed file: stored with its Content-Encoding, read back as stored.
+      if (request.method !== "PUT") break;
+      return json(
+        await store(env).write(path, new Uint8Array(await request.arrayBuffer()), {
+          overwrite: true,
+          contentEncoding: "gzip",
+        }),
+      );
+    case "stored": {
+      const files = store(env);
+      const hex = async (bytes) =>
+        Array.from(
+          new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+          (b) => b.toString(16).padStart(2, "0"),
+        ).join("");
+      const whole = await files.readBytes(path);
+      const streamed = new Uint8Array(await new Response(await files.read(path)).arrayBuffer());
+      const range = await files.readBytes(path, { range: { offset: 10, length: 100 } });
+      return json({
+        whole: { size: whole.byteLength, sha256: await hex(whole) },
+        streamed: { size: streamed.byteLength, sha256: await hex(streamed) },
+        range: { size: range.byteLength, sha256: await hex(range) },
+      });
+    }
     case "list": {
       const files = [];
       for await (const file of store(env).listFiles(path, { recursive: true })) {
