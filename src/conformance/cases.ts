@@ -19,6 +19,7 @@ import type { Store } from "../store.ts";
 import { type ChecksumAlgorithm, digestBytes } from "../_checksum.ts";
 import { verifyChecksum } from "../integrity.ts";
 import { chunkedStream, collect, paths, patternBytes, sameBytes } from "./_helpers.ts";
+import { LISTINGS_CASES } from "./_cases_listings.ts";
 
 /** What a case runs against. */
 export interface ConformanceContext {
@@ -285,7 +286,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     requires: ["write", "list"],
     async run({ store }) {
       await writeTree(store);
-      assert.deepEqual(await paths(store.listFiles("", { recursive: true, maxDepth: 2 })), [
+      assert.deepEqual(await paths(store.listFiles("", { recursive: true, maxDepth: 1 })), [
         "a.txt",
         "b.csv",
         "docs/c.txt",
@@ -293,7 +294,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
         "img/g.png",
       ]);
       assert.deepEqual(
-        await paths(store.listFiles("docs", { recursive: true, maxDepth: 1 })),
+        await paths(store.listFiles("docs", { recursive: true, maxDepth: 0 })),
         ["docs/c.txt", "docs/d.md"],
       );
       assert.deepEqual(
@@ -302,7 +303,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
       );
       assert.deepEqual(await paths(store.listFiles("missing", { recursive: true })), []);
       assert.deepEqual(await paths(store.listFiles("a.txt")), [], "a file is not a folder");
-      await assert.rejects(collect(store.listFiles("", { maxDepth: 0 })), RangeError);
+      await assert.rejects(collect(store.listFiles("", { maxDepth: -1 })), RangeError);
     },
   },
   {
@@ -915,4 +916,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
       assert.equal(await store.readText("taken.txt"), "b");
     },
   },
+  ...LISTINGS_CASES,
 ]);

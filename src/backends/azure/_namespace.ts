@@ -9,6 +9,7 @@
 import type { BackendEntry } from "../../backend.ts";
 import type { ErrorScope } from "./_errors.ts";
 import type { AzureHttp } from "./_http.ts";
+import { compareKeys, fileNeeded, folderPassed } from "../../_order.ts";
 
 /** What a namespace implementation needs from the backend. */
 export interface AzureContext {
@@ -57,10 +58,17 @@ export interface Namespace {
   ): Promise<void>;
   /** Whether a folder exists at `key`. */
   isFolder(key: string, signal: AbortSignal | undefined): Promise<boolean>;
-  /** Lists one level (files and folders) or every file below `key`, page by page. */
-  list(key: string, recursive: boolean, signal: AbortSignal | undefined): AsyncGenerator<
-    BackendEntry
-  >;
+  /**
+   * Lists one level (files and folders) or every file below `key`, page by
+   * page, files in code point order; entries at or before `startAfter` are
+   * left out (on the server where it can).
+   */
+  list(
+    key: string,
+    recursive: boolean,
+    signal: AbortSignal | undefined,
+    startAfter?: string,
+  ): AsyncGenerator<BackendEntry>;
   /** Deletes a folder (`NotFoundError`, `DirectoryNotEmptyError` when not recursive). */
   deleteFolder(key: string, recursive: boolean, signal: AbortSignal | undefined): Promise<void>;
   /** Moves a file (`src !== dst`); `copy` is the backend's server-side copy returning the source ETag. */
@@ -76,5 +84,12 @@ export interface Namespace {
 /** Sorts one listing page by key, files and folders together (non-recursive listings). */
 export function sortByKey(entries: BackendEntry[]): void {
   const keyOf = (entry: BackendEntry) => (entry.kind === "file" ? entry.info.key : entry.key);
-  entries.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  entries.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+}
+
+/** Whether a listing with `startAfter` keeps the entry (see `src/_order.ts`). */
+export function entryNeeded(entry: BackendEntry, startAfter: string | undefined): boolean {
+  return entry.kind === "file"
+    ? fileNeeded(entry.info.key, startAfter)
+    : !folderPassed(entry.key, startAfter);
 }

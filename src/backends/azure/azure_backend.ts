@@ -784,7 +784,8 @@ export class AzureBackend implements Backend {
    */
   async *list(key: string, options: BackendListOptions): AsyncGenerator<BackendEntry> {
     const namespace = await this.#resolveNamespace(options.signal, key);
-    for await (const entry of namespace.list(key, options.recursive, options.signal)) {
+    const { recursive, signal, startAfter } = options;
+    for await (const entry of namespace.list(key, recursive, signal, startAfter)) {
       this.#check(options.signal);
       yield entry;
     }

@@ -1,7 +1,7 @@
 /**
  * Listing local folders: depth-first, each folder opened inside the one
  * above it (never by a path the kernel resolves again), names sorted so
- * that keys come out in lexicographic order. Private module.
+ * that keys come out in code point order (`src/_order.ts`). Private module.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { BackendEntry } from "../../backend.ts";
 import { hasCode } from "./_errors.ts";
 import { Dir, isAddressable, lstatOrNothing, resolve, type Root } from "./_paths.ts";
 import { fileInfo } from "./_version.ts";
+import { compareKeys, fileNeeded, folderPassed } from "../../_order.ts";
 
 /** Folders of the current descent held open at most; the ones above are opened again when needed. */
 const MAX_HELD = 64;
@@ -104,25 +105,28 @@ async function readFrame(
     if (stats?.isDirectory()) entries.push({ name, sortKey: `${name}/`, stats, folder, linked });
     else if (stats?.isFile()) entries.push({ name, sortKey: name, stats });
   }
-  entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+  entries.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
   return { dir, location, key, id: `${own.dev}:${own.ino}`, entries, next: 0 };
 }
 
 /**
  * Lists the folder at `location` (real names from the root). Non-recursive:
  * files and folders; recursive: files at every depth, depth-first, links to
- * folders not followed into a cycle.
+ * folders not followed into a cycle. Files at or before `startAfter` are
+ * skipped, and so are folders holding nothing after it (not opened).
  *
  * @param context Root opener and liveness check.
  * @param location The folder's real location from the root.
  * @param key The folder's key (the prefix of every yielded key).
  * @param recursive Descend into folders.
+ * @param startAfter Skip keys that sort at or before this one.
  */
 export async function* listFolder(
   context: ListContext,
   location: string[],
   key: string,
   recursive: boolean,
+  startAfter?: string,
 ): AsyncGenerator<BackendEntry> {
   const root = await context.openRoot();
   if (root === undefined) return;
@@ -159,9 +163,12 @@ export async function* listFolder(
       context.alive();
       const childKey = frame.key === "" ? entry.name : `${frame.key}/${entry.name}`;
       if (entry.folder === undefined) {
-        yield { kind: "file", info: fileInfo(childKey, entry.stats) };
+        if (fileNeeded(childKey, startAfter)) {
+          yield { kind: "file", info: fileInfo(childKey, entry.stats) };
+        }
         continue;
       }
+      if (folderPassed(childKey, startAfter)) continue;
       if (!recursive) {
         yield { kind: "folder", key: childKey };
         continue;
