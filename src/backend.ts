@@ -121,6 +121,12 @@ export interface BackendListOptions extends SignalOptions {
    * it stays correct, only slower.
    */
   startAfter?: string;
+  /**
+   * How many entries the caller expects to take (a paged listing's `limit`):
+   * a backend that fetches pages asks for no more than about this many per
+   * request. A hint only: iterated further, the listing goes on.
+   */
+  pageSize?: number;
 }
 
 /** Options for {@link Backend.signedUrl}. */

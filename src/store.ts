@@ -992,7 +992,7 @@ export class Store {
       const startKey = self.#startKey(startAfter);
       const depth = maxDepth ?? (recursive ? Infinity : 0);
       let count = 0;
-      for await (const info of self.#files(key, depth, startKey, signal)) {
+      for await (const info of self.#files(key, depth, startKey, signal, limit)) {
         if (nameFilter && !nameFilter(baseName(info.key))) continue;
         yield self.#fileInfo(info);
         if (++count === limit) return;
@@ -1007,7 +1007,7 @@ export class Store {
 
   /**
    * The files below a folder key at most `depth` levels down, in key order,
-   * after `startKey`: one backend listing (recursive when `depth > 0`; levels
+   * after `startKey` (`pageSize`: the page the caller wants): one backend listing (recursive when `depth > 0`; levels
    * deeper than `depth` are left out, as the Python library does).
    */
   async *#files(
@@ -1015,10 +1015,12 @@ export class Store {
     depth: number,
     startKey: string | undefined,
     signal: AbortSignal | undefined,
+    pageSize?: number,
   ): AsyncGenerator<BackendFileInfo> {
     const prefixLength = key === "" ? 0 : key.length + 1;
     const options: BackendListOptions = { recursive: depth > 0, signal };
     if (startKey !== undefined) options.startAfter = startKey;
+    if (pageSize !== undefined) options.pageSize = pageSize;
     for await (const entry of this.#backend.list(key, options)) {
       if (entry.kind !== "file" || !fileNeeded(entry.info.key, startKey)) continue;
       if (depth !== Infinity && depthBelow(entry.info.key, prefixLength) > depth) continue;
@@ -1142,7 +1144,7 @@ export class Store {
       const matcher = compileGlob(segments.join("/"));
       const prefixLength = base === "" ? 0 : base.length + 1;
       let count = 0;
-      for await (const info of self.#files(base, Infinity, startKey, signal)) {
+      for await (const info of self.#files(base, Infinity, startKey, signal, limit)) {
         if (!matcher(info.key.slice(prefixLength))) continue;
         yield self.#fileInfo(info);
         if (++count === limit) return;

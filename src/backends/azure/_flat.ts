@@ -14,7 +14,7 @@ import { deleteManyBlobs } from "./_batch.ts";
 import { quoteEtag } from "./_etag.ts";
 import type { BlobListPage, ListedBlob } from "./_xml.ts";
 import { userMetadata } from "./_upload.ts";
-import type { AzureContext, Namespace } from "./_namespace.ts";
+import type { AzureContext, Namespace, NamespaceListOptions } from "./_namespace.ts";
 import { entryNeeded, sortByKey } from "./_namespace.ts";
 
 function prefixOf(key: string): string {
@@ -114,16 +114,12 @@ export class FlatNamespace implements Namespace {
    * the service as `startFrom` (inclusive; a service that ignores it lists
    * from the start) and is applied again to every entry.
    */
-  async *list(
-    key: string,
-    recursive: boolean,
-    signal: AbortSignal | undefined,
-    startAfter?: string,
-  ): AsyncGenerator<BackendEntry> {
+  async *list(key: string, options: NamespaceListOptions): AsyncGenerator<BackendEntry> {
+    const { recursive, signal, startAfter } = options;
     const query: ListQuery = {
       prefix: prefixOf(key),
       delimiter: recursive ? undefined : "/",
-      maxResults: this.#ctx.pageSize,
+      maxResults: options.pageSize,
       includeMetadata: true,
       startFrom: startAfter,
     };

@@ -36,7 +36,7 @@ import {
   renamePath,
 } from "./_dfs_api.ts";
 import { blobPages, isCleanKey, itemInfo } from "./_flat.ts";
-import type { AzureContext, Namespace } from "./_namespace.ts";
+import type { AzureContext, Namespace, NamespaceListOptions } from "./_namespace.ts";
 import { entryNeeded, sortByKey } from "./_namespace.ts";
 import type { BlobListPage } from "./_xml.ts";
 import { fileNeeded } from "../../_order.ts";
@@ -146,17 +146,13 @@ export class HnsNamespace implements Namespace {
    * (`hdi_isfolder`) and temporary files are left out. `startAfter` is
    * applied to every entry again.
    */
-  async *list(
-    key: string,
-    recursive: boolean,
-    signal: AbortSignal | undefined,
-    startAfter?: string,
-  ): AsyncGenerator<BackendEntry> {
-    if (recursive) return yield* this.#listBelow(key, signal, startAfter);
+  async *list(key: string, options: NamespaceListOptions): AsyncGenerator<BackendEntry> {
+    const { recursive, signal, startAfter, pageSize } = options;
+    if (recursive) return yield* this.#listBelow(key, signal, startAfter, pageSize);
     const pages = listPathPages(this.#ctx.http, {
       directory: key,
       recursive,
-      maxResults: this.#ctx.pageSize,
+      maxResults: pageSize,
       signal,
     });
     while (true) {
@@ -189,10 +185,11 @@ export class HnsNamespace implements Namespace {
     key: string,
     signal: AbortSignal | undefined,
     startAfter: string | undefined,
+    pageSize: number,
   ): AsyncGenerator<BackendEntry> {
     const query = {
       prefix: key === "" ? "" : `${key}/`,
-      maxResults: this.#ctx.pageSize,
+      maxResults: pageSize,
       includeMetadata: true,
       startFrom: startAfter,
     };

@@ -25,6 +25,18 @@ export interface AzureContext {
   readonly batch: { refused: boolean };
 }
 
+/** Options of {@link Namespace.list}. */
+export interface NamespaceListOptions {
+  /** Every file below, or one level (files and folders). */
+  recursive: boolean;
+  /** The caller's signal. */
+  signal?: AbortSignal;
+  /** Leave out entries at or before this key. */
+  startAfter?: string;
+  /** Entries per service request (the backend's page size, or less for a paged listing). */
+  pageSize: number;
+}
+
 /** Which kind of namespace an implementation serves. */
 export type NamespaceKind = "flat" | "hns";
 
@@ -63,12 +75,7 @@ export interface Namespace {
    * page, files in code point order; entries at or before `startAfter` are
    * left out (on the server where it can).
    */
-  list(
-    key: string,
-    recursive: boolean,
-    signal: AbortSignal | undefined,
-    startAfter?: string,
-  ): AsyncGenerator<BackendEntry>;
+  list(key: string, options: NamespaceListOptions): AsyncGenerator<BackendEntry>;
   /** Deletes a folder (`NotFoundError`, `DirectoryNotEmptyError` when not recursive). */
   deleteFolder(key: string, recursive: boolean, signal: AbortSignal | undefined): Promise<void>;
   /** Moves a file (`src !== dst`); `copy` is the backend's server-side copy returning the source ETag. */

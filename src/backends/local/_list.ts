@@ -23,8 +23,12 @@ interface ListedEntry {
   name: string;
   /** Sort key: folders sort as `name/`, so output follows the order of full keys. */
   sortKey: string;
-  /** The entry (a link followed). */
-  stats: BigIntStats;
+  /**
+   * The entry (a link followed); `undefined` until needed for a plain file
+   * or folder, whose kind the directory entry told (read when yielded, so a
+   * page of a large folder does not `lstat` the whole folder).
+   */
+  stats?: BigIntStats;
   /** For a folder: its real location, as names from the root. */
   folder?: string[];
   /** Whether the folder was reached through a symbolic link (opened from the root). */
@@ -69,13 +73,16 @@ async function openFolder(root: Root, location: string[], key: string): Promise<
 /**
  * Reads the open folder `dir`: files and folders, symbolic links followed
  * while they stay inside the root; temp files, special files, unaddressable
- * names and links leading outside are skipped.
+ * names and links leading outside are skipped, and so are names that a
+ * listing after `startAfter` needs neither as a file nor as a folder (before
+ * any `lstat`).
  */
 async function readFrame(
   root: Root,
   dir: Dir,
   location: string[],
   key: string,
+  startAfter: string | undefined,
 ): Promise<Frame> {
   const own = await fs.stat(dir.path, { bigint: true });
   const entries: ListedEntry[] = [];
@@ -88,6 +95,16 @@ async function readFrame(
   for (const dirent of dirents) {
     const name = dirent.name;
     if (!isAddressable(name)) continue;
+    const childKey = key === "" ? name : `${key}/${name}`;
+    if (!fileNeeded(childKey, startAfter) && folderPassed(childKey, startAfter)) continue;
+    if (dirent.isDirectory()) {
+      entries.push({ name, sortKey: `${name}/`, folder: [...location, name] });
+      continue;
+    }
+    if (dirent.isFile()) {
+      entries.push({ name, sortKey: name });
+      continue;
+    }
     let stats = await lstatOrNothing(dir.at(name));
     let folder = [...location, name];
     let linked = false;
@@ -134,7 +151,7 @@ export async function* listFolder(
   let held = 0;
   const push = async (dir: Dir, where: string[], frameKey: string) => {
     try {
-      frames.push(await readFrame(root, dir, where, frameKey));
+      frames.push(await readFrame(root, dir, where, frameKey, startAfter));
     } catch (error) {
       await root.release(dir);
       throw error;
@@ -162,28 +179,40 @@ export async function* listFolder(
       const entry = frame.entries[frame.next++]!;
       context.alive();
       const childKey = frame.key === "" ? entry.name : `${frame.key}/${entry.name}`;
-      if (entry.folder === undefined) {
-        if (fileNeeded(childKey, startAfter)) {
-          yield { kind: "file", info: fileInfo(childKey, entry.stats) };
+      const needed = entry.folder === undefined
+        ? fileNeeded(childKey, startAfter)
+        : !folderPassed(childKey, startAfter);
+      if (!needed || (entry.folder !== undefined && !recursive)) {
+        if (needed) yield { kind: "folder", key: childKey };
+        continue;
+      }
+      /** The frame's folder, opened again if it was released. */
+      const frameDir = async () => {
+        if (frame.dir === undefined) {
+          frame.dir = await openFolder(root, frame.location, frame.key);
+          if (frame.dir !== undefined) held++;
         }
+        return frame.dir;
+      };
+      let stats = entry.stats;
+      if (stats === undefined) {
+        const dir = await frameDir();
+        stats = dir === undefined ? undefined : await lstatOrNothing(dir.at(entry.name));
+        // Gone, or replaced by another kind since the folder was read: skip.
+        if (!(entry.folder === undefined ? stats?.isFile() : stats?.isDirectory())) continue;
+      }
+      if (entry.folder === undefined) {
+        yield { kind: "file", info: fileInfo(childKey, stats!) };
         continue;
       }
-      if (folderPassed(childKey, startAfter)) continue;
-      if (!recursive) {
-        yield { kind: "folder", key: childKey };
-        continue;
-      }
-      if (frames.some((f) => f.id === `${entry.stats.dev}:${entry.stats.ino}`)) continue; // A cycle.
+      if (frames.some((f) => f.id === `${stats!.dev}:${stats!.ino}`)) continue; // A cycle.
       let child: Dir | undefined;
       if (entry.linked) {
         child = await openFolder(root, entry.folder, childKey);
       } else {
-        if (frame.dir === undefined) {
-          frame.dir = await openFolder(root, frame.location, frame.key);
-          if (frame.dir === undefined) continue;
-          held++;
-        }
-        child = await Dir.open(frame.dir.at(entry.name), root.anchored).catch((error) => {
+        const dir = await frameDir();
+        if (dir === undefined) continue;
+        child = await Dir.open(dir.at(entry.name), root.anchored).catch((error) => {
           if (hasCode(error, "ENOENT", "ENOTDIR", "ELOOP", "EMLINK")) return undefined;
           throw error;
         });
