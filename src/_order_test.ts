@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compareKeys } from "./_order.ts";
+import { compareKeys, fileNeeded, folderPassed } from "./_order.ts";
 
 test("compareKeys orders by code point (UTF-8 byte order)", () => {
   const keys = ["b", "a/x", "a-b", "a", "\u{1F600}", "\uFF01", "\u00e9", "a/"];
@@ -16,4 +16,16 @@ test("compareKeys orders by code point (UTF-8 byte order)", () => {
   });
   assert.deepEqual(sorted, byBytes);
   assert.equal(compareKeys("same", "same"), 0);
+});
+
+test("folderPassed: a folder is left out only when every key below it sorts at or before the cursor", () => {
+  assert.equal(folderPassed("a", undefined), false);
+  assert.equal(folderPassed("a", "a/x"), false, "the cursor is inside the folder");
+  assert.equal(folderPassed("a", "a-z"), false, "a-z sorts before a/");
+  assert.equal(folderPassed("a", "a0"), true, "a0 sorts after every a/...");
+  assert.equal(folderPassed("a", "b"), true);
+  assert.equal(folderPassed("", "anything"), false, "the root holds every key");
+  assert.equal(fileNeeded("a/x", "a/x"), false, "the cursor itself is not repeated");
+  assert.equal(fileNeeded("a/y", "a/x"), true);
+  assert.equal(fileNeeded("a/x", undefined), true);
 });

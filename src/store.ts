@@ -24,7 +24,7 @@ import {
   RemoteStoreError,
 } from "./errors.ts";
 import { checkGlob, compileGlob, compileSegment, hasWildcard } from "./_glob.ts";
-import { fileNeeded } from "./_order.ts";
+import { fileNeeded, folderPassed } from "./_order.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
 import { collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
 import { checkSignedUrlValues, checkWriteValues } from "./_validate.ts";
@@ -1017,6 +1017,7 @@ export class Store {
     signal: AbortSignal | undefined,
     pageSize?: number,
   ): AsyncGenerator<BackendFileInfo> {
+    if (folderPassed(key, startKey)) return; // Every key below sorts before the cursor.
     const prefixLength = key === "" ? 0 : key.length + 1;
     const options: BackendListOptions = { recursive: depth > 0, signal };
     if (startKey !== undefined) options.startAfter = startKey;

@@ -15,7 +15,7 @@ import { quoteEtag } from "./_etag.ts";
 import type { BlobListPage, ListedBlob } from "./_xml.ts";
 import { userMetadata } from "./_upload.ts";
 import type { AzureContext, Namespace, NamespaceListOptions } from "./_namespace.ts";
-import { entryNeeded, sortByKey } from "./_namespace.ts";
+import { entryNeeded, sortByKey, startFromFor } from "./_namespace.ts";
 
 function prefixOf(key: string): string {
   return key === "" ? "" : `${key}/`;
@@ -111,8 +111,9 @@ export class FlatNamespace implements Namespace {
 
   /**
    * List Blobs by prefix (and delimiter for one level). `startAfter` goes to
-   * the service as `startFrom` (inclusive; a service that ignores it lists
-   * from the start) and is applied again to every entry.
+   * the service as `startFrom` where the service takes it (see
+   * {@link startFromFor}; inclusive; a service that ignores it lists from
+   * the start) and is applied again to every entry.
    */
   async *list(key: string, options: NamespaceListOptions): AsyncGenerator<BackendEntry> {
     const { recursive, signal, startAfter } = options;
@@ -121,7 +122,7 @@ export class FlatNamespace implements Namespace {
       delimiter: recursive ? undefined : "/",
       maxResults: options.pageSize,
       includeMetadata: true,
-      startFrom: startAfter,
+      startFrom: startFromFor(prefixOf(key), startAfter, !recursive),
     };
     for await (const page of this.#pages(query, key, signal)) {
       const entries: BackendEntry[] = [];

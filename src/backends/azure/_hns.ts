@@ -37,7 +37,7 @@ import {
 } from "./_dfs_api.ts";
 import { blobPages, isCleanKey, itemInfo } from "./_flat.ts";
 import type { AzureContext, Namespace, NamespaceListOptions } from "./_namespace.ts";
-import { entryNeeded, sortByKey } from "./_namespace.ts";
+import { entryNeeded, sortByKey, startFromFor } from "./_namespace.ts";
 import type { BlobListPage } from "./_xml.ts";
 import { fileNeeded } from "../../_order.ts";
 import { runPool } from "./_pool.ts";
@@ -187,11 +187,12 @@ export class HnsNamespace implements Namespace {
     startAfter: string | undefined,
     pageSize: number,
   ): AsyncGenerator<BackendEntry> {
+    const prefix = key === "" ? "" : `${key}/`;
     const query = {
-      prefix: key === "" ? "" : `${key}/`,
+      prefix,
       maxResults: pageSize,
       includeMetadata: true,
-      startFrom: startAfter,
+      startFrom: startFromFor(prefix, startAfter, false),
     };
     let first = true;
     const pages = blobPages(this.#ctx, query, key, signal);

@@ -94,6 +94,22 @@ export function sortByKey(entries: BackendEntry[]): void {
   entries.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
 }
 
+/**
+ * The `startFrom` of a List Blobs request by `prefix` that needs only names
+ * after `startAfter`: `startAfter` itself when it lies within the prefix's
+ * range and, for one level (`delimiter`), names an entry of that level (the
+ * service takes no other); otherwise none, and the caller skips on the client.
+ */
+export function startFromFor(
+  prefix: string,
+  startAfter: string | undefined,
+  oneLevel: boolean,
+): string | undefined {
+  if (startAfter === undefined || !startAfter.startsWith(prefix)) return undefined;
+  if (oneLevel && startAfter.includes("/", prefix.length)) return undefined;
+  return startAfter;
+}
+
 /** Whether a listing with `startAfter` keeps the entry (see `src/_order.ts`). */
 export function entryNeeded(entry: BackendEntry, startAfter: string | undefined): boolean {
   return entry.kind === "file"
