@@ -17,6 +17,24 @@ import { InvalidPathError } from "./errors.ts";
 
 const WILDCARD = /[*?[]/;
 
+/**
+ * Checks a path glob: `**` may only be a whole segment (as in `a/**` or `**`),
+ * as in the Python library; `a/**b` or `x**` would otherwise silently match
+ * like `*`.
+ *
+ * @throws {InvalidPathError} When a segment has `**` next to other characters.
+ */
+export function checkGlob(pattern: string): void {
+  for (const segment of pattern.split("/")) {
+    if (segment !== "**" && segment.includes("**")) {
+      throw new InvalidPathError(
+        `Invalid glob "${pattern}": "**" must be a whole path segment, got "${segment}"`,
+        { path: pattern },
+      );
+    }
+  }
+}
+
 /** Whether a pattern segment has any wildcard. */
 export function hasWildcard(segment: string): boolean {
   return WILDCARD.test(segment);

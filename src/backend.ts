@@ -104,10 +104,33 @@ export interface BackendDeleteFolderOptions extends SignalOptions {
   recursive: boolean;
 }
 
-/** Options for {@link Backend.list}. */
+/**
+ * Options for {@link Backend.list}.
+ *
+ * Order: a recursive listing yields its files in ascending key order, keys
+ * compared by Unicode code point (the order of their UTF-8 bytes, as Azure
+ * lists blob names); a non-recursive listing yields its files in that order
+ * too, and its folders anywhere among them. The Store's paged listings
+ * (`startAfter`, `limit`) rely on this order.
+ */
 export interface BackendListOptions extends SignalOptions {
   /** Yield files at every depth (no folder entries) instead of one level. */
   recursive: boolean;
+  /**
+   * Only entries whose key sorts after this backend key are needed (code
+   * point order; the key itself is not). A backend skips the others where it
+   * can, on the server if the service has a start-from parameter (Azure:
+   * `startFrom`), and may leave out a folder entry when no key below the
+   * folder sorts after it. The Store filters again, so a backend that ignores
+   * it stays correct, only slower.
+   */
+  startAfter?: string;
+  /**
+   * How many entries the caller expects to take (a paged listing's `limit`):
+   * a backend that fetches pages asks for no more than about this many per
+   * request. A hint only: iterated further, the listing goes on.
+   */
+  pageSize?: number;
 }
 
 /** Options for {@link Backend.signedUrl}. */
@@ -341,7 +364,10 @@ export interface Backend {
   getFileInfo(key: string, options: SignalOptions): Promise<BackendFileInfo>;
   /** Whether a folder exists at `key` (`""` is the backend root and always exists). */
   isFolder(key: string, options: SignalOptions): Promise<boolean>;
-  /** Lists below a folder key (`""` for the root); a missing folder yields nothing. */
+  /**
+   * Lists below a folder key (`""` for the root); a missing folder yields
+   * nothing. Files come in ascending key order (see {@link BackendListOptions}).
+   */
   list(key: string, options: BackendListOptions): AsyncIterable<BackendEntry>;
   /** Copies a file (`src !== dst`). */
   copy(src: string, dst: string, options: BackendTransferOptions): Promise<void>;

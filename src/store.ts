@@ -8,6 +8,7 @@
 import type {
   Backend,
   BackendFileInfo,
+  BackendListOptions,
   BackendReadOptions,
   BackendWriteResult,
   ReadConditions,
@@ -23,7 +24,8 @@ import {
   NotFoundError,
   RemoteStoreError,
 } from "./errors.ts";
-import { compileGlob, compileSegment, hasWildcard } from "./_glob.ts";
+import { checkGlob, compileGlob, compileSegment, hasWildcard } from "./_glob.ts";
+import { fileNeeded, folderPassed } from "./_order.ts";
 import { baseName, joinPath, normalizePath } from "./paths.ts";
 import { collectBytes, mapErrors, mapStream, toContentStream } from "./_streams.ts";
 import { checkSignedUrlValues, checkWriteValues, httpAttributesOf } from "./_validate.ts";
@@ -47,6 +49,7 @@ import {
 } from "./batch.ts";
 import type {
   ByteRange,
+  ChildEntry,
   FileInfo,
   FolderEntry,
   FolderInfo,
@@ -149,15 +152,53 @@ export interface DeleteFolderOptions extends DeleteOptions {
   recursive?: boolean;
 }
 
+/**
+ * Paging of a listing ({@link Store.listFiles}, {@link Store.glob}). A paged
+ * listing yields files in ascending order of their path, compared by Unicode
+ * code point (the order of the paths' UTF-8 bytes); the next page starts
+ * after the last path of the previous one. Files written or deleted between
+ * two pages show up or not according to where their path sorts, never twice.
+ */
+export interface PageOptions {
+  /**
+   * Yield only files whose path sorts after this store-relative path (it
+   * need not exist; it is compared as given, not normalised).
+   */
+  startAfter?: string;
+  /** Stop after this many files (a positive integer). */
+  limit?: number;
+}
+
 /** Options for {@link Store.listFiles}. */
-export interface ListFilesOptions extends SignalOptions {
+export interface ListFilesOptions extends SignalOptions, PageOptions {
   /** Include files in subfolders at any depth (default `false`). */
   recursive?: boolean;
   /** Keep only files whose name matches this glob (`*`, `?`, `[...]`). */
   pattern?: string;
-  /** With `recursive`, descend at most this many folder levels (1 = direct children only). */
+  /**
+   * Include files at most this many folder levels down: 0 = only the
+   * folder's own files, 1 adds those of its subfolders, and so on (as the
+   * Python library's `max_depth`). When set, `recursive` is ignored.
+   */
   maxDepth?: number;
 }
+
+/** Options for {@link Store.listFolders}. */
+export interface ListFoldersOptions extends SignalOptions {
+  /** Yield only folders whose name matches this glob (`*`, `?`, `[...]`); all are descended into. */
+  pattern?: string;
+  /** Also list subfolders this many levels further down (default 0: the immediate subfolders). */
+  maxDepth?: number;
+}
+
+/** Options for {@link Store.getFolderInfo}. */
+export interface FolderInfoOptions extends SignalOptions {
+  /** Count only files at most this many folder levels down (0 = the folder's own files). */
+  maxDepth?: number;
+}
+
+/** Options for {@link Store.glob}. */
+export interface GlobOptions extends SignalOptions, PageOptions {}
 
 /** Carries an error raised by the caller's own content stream past the Store's error mapping. */
 class ContentFailure {
@@ -221,6 +262,33 @@ function checkRange(range: ByteRange | undefined): void {
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
     throw new RangeError(`Range length must be a non-negative integer, got ${length}`);
   }
+}
+
+/** `maxDepth` checked: `undefined` or a non-negative integer. */
+function checkDepth(maxDepth: number | undefined): number | undefined {
+  if (maxDepth !== undefined && (!Number.isSafeInteger(maxDepth) || maxDepth < 0)) {
+    throw new RangeError(`maxDepth must be a non-negative integer, got ${maxDepth}`);
+  }
+  return maxDepth;
+}
+
+/** Whether paging options ask for a page. */
+function checkPage(options: PageOptions): boolean {
+  const { startAfter, limit } = options;
+  if (startAfter !== undefined && typeof startAfter !== "string") {
+    throw new TypeError(`startAfter must be a string, got ${typeof startAfter}`);
+  }
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  }
+  return startAfter !== undefined || limit !== undefined;
+}
+
+/** Folder levels between a listed folder and a file: `key` minus the folder's `prefixLength`. */
+function depthBelow(key: string, prefixLength: number): number {
+  let depth = 0;
+  for (let i = key.indexOf("/", prefixLength); i >= 0; i = key.indexOf("/", i + 1)) depth++;
+  return depth;
 }
 
 /**
@@ -998,12 +1066,20 @@ export class Store {
   }
 
   /**
-   * Lists files below a folder, streamed page by page.
+   * Lists the files in a folder, streamed page by page, in ascending order of
+   * their path (Unicode code point order). Without options only the folder's
+   * own files; `recursive` adds every subfolder level, `maxDepth` a given
+   * number of levels (as in the Python library: 0 = the folder's own files,
+   * 1 adds its subfolders' files, ...). `startAfter` and `limit` page the
+   * listing: pass the last path of one page as `startAfter` of the next.
    *
    * @param path Folder path (`""` for the store root). A missing folder yields nothing.
-   * @param options `recursive`, `pattern` (glob on the file name), `maxDepth`, `signal`.
+   * @param options `recursive`, `maxDepth`, `pattern` (glob on the file name),
+   *   `startAfter`, `limit`, `signal`.
    * @returns Store-relative file infos.
-   * @throws {RangeError} When `maxDepth` is not a positive integer.
+   * @throws {RangeError} When `maxDepth` is negative or not an integer, or
+   *   `limit` is not a positive integer.
+   * @throws {TypeError} When `startAfter` is not a string.
    *
    * @example Recursive listing
    * ```ts
@@ -1014,57 +1090,138 @@ export class Store {
    *   console.log(f.path, f.size);
    * }
    * ```
+   *
+   * @example One page after another
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * for (const name of ["a", "b", "c"]) await store.write(`${name}.txt`, name);
+   * const page = await Array.fromAsync(store.listFiles("", { limit: 2 }));
+   * const next = store.listFiles("", { limit: 2, startAfter: page.at(-1)!.path });
+   * console.log((await Array.fromAsync(next)).map((f) => f.path)); // ["c.txt"]
+   * ```
    */
   listFiles(path: string, options: ListFilesOptions = {}): AsyncIterable<FileInfo> {
     return this.#iterate(path, options.signal, async function* (self) {
-      const { maxDepth, pattern } = options;
-      if (maxDepth !== undefined && (!Number.isSafeInteger(maxDepth) || maxDepth < 1)) {
-        throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
-      }
+      const { pattern, recursive, startAfter, limit, signal } = options;
+      const maxDepth = checkDepth(options.maxDepth);
+      checkPage(options);
       const key = self.#key(path, true);
       const nameFilter = pattern === undefined ? undefined : compileSegment(pattern);
-      const depth = options.recursive ? (maxDepth ?? Infinity) : 1;
-      if (depth === Infinity) {
-        // One recursive backend listing, in the backend's order (no sorting, no buffering).
-        const entries = self.#backend.list(key, { recursive: true, signal: options.signal });
-        for await (const entry of entries) {
-          if (entry.kind !== "file") continue;
-          if (!nameFilter || nameFilter(baseName(entry.info.key))) {
-            yield self.#fileInfo(entry.info);
-          }
-        }
-        return;
-      }
-      for await (const info of self.#walk(key, depth, options.signal)) {
-        if (!nameFilter || nameFilter(baseName(info.key))) yield self.#fileInfo(info);
+      const startKey = self.#startKey(startAfter);
+      const depth = maxDepth ?? (recursive ? Infinity : 0);
+      let count = 0;
+      for await (const info of self.#files(key, depth, startKey, signal, limit)) {
+        if (nameFilter && !nameFilter(baseName(info.key))) continue;
+        yield self.#fileInfo(info);
+        if (++count === limit) return;
       }
     });
   }
 
+  /** The backend key of a `startAfter` path: compared as given (only ever compared, not normalised). */
+  #startKey(startAfter: string | undefined): string | undefined {
+    return startAfter === undefined ? undefined : this.#rootPrefix + startAfter;
+  }
+
   /**
-   * Lists the immediate subfolders of a folder.
+   * The files below a folder key at most `depth` levels down, in key order,
+   * after `startKey` (`pageSize`: the page the caller wants): one backend listing (recursive when `depth > 0`; levels
+   * deeper than `depth` are left out, as the Python library does).
+   */
+  async *#files(
+    key: string,
+    depth: number,
+    startKey: string | undefined,
+    signal: AbortSignal | undefined,
+    pageSize?: number,
+  ): AsyncGenerator<BackendFileInfo> {
+    if (folderPassed(key, startKey)) return; // Every key below sorts before the cursor.
+    const prefixLength = key === "" ? 0 : key.length + 1;
+    const options: BackendListOptions = { recursive: depth > 0, signal };
+    if (startKey !== undefined) options.startAfter = startKey;
+    if (pageSize !== undefined) options.pageSize = pageSize;
+    for await (const entry of this.#backend.list(key, options)) {
+      if (entry.kind !== "file" || !fileNeeded(entry.info.key, startKey)) continue;
+      if (depth !== Infinity && depthBelow(entry.info.key, prefixLength) > depth) continue;
+      yield entry.info;
+    }
+  }
+
+  /**
+   * Lists the subfolders of a folder: the immediate ones, and with
+   * `maxDepth` that many levels further down (level by level, as the Python
+   * library does).
    *
    * @param path Folder path (`""` for the store root).
-   * @param options `signal`.
+   * @param options `pattern` (glob on the folder name; folders that do not
+   *   match are still descended into), `maxDepth` (default 0), `signal`.
    * @returns Store-relative folder entries.
+   * @throws {RangeError} When `maxDepth` is negative or not an integer.
    *
    * @example Subfolders
    * ```ts
    * import { MemoryBackend, Store } from "@remote-store/remote-store";
    * const store = new Store(new MemoryBackend());
-   * await store.write("2024/a.txt", "x");
+   * await store.write("2024/01/a.txt", "x");
    * for await (const folder of store.listFolders("")) console.log(folder.name); // "2024"
+   * for await (const folder of store.listFolders("", { maxDepth: 1 })) console.log(folder.path);
+   * // "2024", "2024/01"
    * ```
    */
-  listFolders(path: string, options: SignalOptions = {}): AsyncIterable<FolderEntry> {
+  listFolders(path: string, options: ListFoldersOptions = {}): AsyncIterable<FolderEntry> {
+    return this.#iterate(path, options.signal, async function* (self) {
+      const { pattern, signal } = options;
+      const maxDepth = checkDepth(options.maxDepth) ?? 0;
+      const nameFilter = pattern === undefined ? undefined : compileSegment(pattern);
+      let level = [self.#key(path, true)];
+      for (let depth = 0; depth <= maxDepth && level.length > 0; depth++) {
+        const next: string[] = [];
+        for (const folderKey of level) {
+          for await (const entry of self.#backend.list(folderKey, { recursive: false, signal })) {
+            if (entry.kind !== "folder") continue;
+            const folderPath = self.#relative(entry.key);
+            const name = baseName(folderPath);
+            if (!nameFilter || nameFilter(name)) yield { path: folderPath, name };
+            if (depth < maxDepth) next.push(entry.key);
+          }
+        }
+        level = next;
+      }
+    });
+  }
+
+  /**
+   * Lists the files and the subfolders of a folder in one pass (one backend
+   * listing; the Python library's `iter_children`). Each entry says its
+   * `kind`: a file is a {@link FileInfo}, a folder a {@link FolderEntry}.
+   * Files come in path order; folders may come anywhere among them.
+   *
+   * @param path Folder path (`""` for the store root). A missing folder yields nothing.
+   * @param options `signal`.
+   * @returns Store-relative entries.
+   *
+   * @example A folder's contents
+   * ```ts
+   * import { MemoryBackend, Store } from "@remote-store/remote-store";
+   * const store = new Store(new MemoryBackend());
+   * await store.write("docs/a.txt", "x");
+   * await store.write("docs/img/b.png", "y");
+   * for await (const child of store.iterChildren("docs")) {
+   *   console.log(child.kind, child.path); // "file docs/a.txt", "folder docs/img"
+   * }
+   * ```
+   */
+  iterChildren(path: string, options: SignalOptions = {}): AsyncIterable<ChildEntry> {
     return this.#iterate(path, options.signal, async function* (self) {
       const key = self.#key(path, true);
-      for await (
-        const entry of self.#backend.list(key, { recursive: false, signal: options.signal })
-      ) {
-        if (entry.kind === "folder") {
+      const { signal } = options;
+      for await (const entry of self.#backend.list(key, { recursive: false, signal })) {
+        if (entry.kind === "file") {
+          yield { kind: "file", ...self.#fileInfo(entry.info) };
+        } else {
           const folderPath = self.#relative(entry.key);
-          yield { path: folderPath, name: baseName(folderPath) };
+          yield { kind: "folder", path: folderPath, name: baseName(folderPath) };
         }
       }
     });
@@ -1072,13 +1229,18 @@ export class Store {
 
   /**
    * Finds files whose store-relative path matches a glob: `*` and `?` within a
-   * segment, `[abc]`, `[!abc]`, and `**` for any number of folders. Only
-   * folders that can match are listed.
+   * segment, `[abc]`, `[!abc]`, and `**` as a whole segment for any number of
+   * folders. Only folders that can match are listed. With `startAfter` or
+   * `limit` the matches come in path order (code point order, as a paged
+   * {@link Store.listFiles}), from one recursive listing below the pattern's
+   * literal folders.
    *
    * @param pattern The glob, relative to the store root.
-   * @param options `signal`.
+   * @param options `startAfter`, `limit`, `signal`.
    * @returns Matching files.
-   * @throws {InvalidPathError} When the pattern contains `..` or NUL.
+   * @throws {InvalidPathError} When the pattern contains `..` or NUL, or a
+   *   `**` that is not a whole segment (`a/**b`).
+   * @throws {RangeError} When `limit` is not a positive integer.
    *
    * @example All CSV files at any depth
    * ```ts
@@ -1088,13 +1250,25 @@ export class Store {
    * for await (const f of store.glob("**\/*.csv")) console.log(f.path);
    * ```
    */
-  glob(pattern: string, options: SignalOptions = {}): AsyncIterable<FileInfo> {
+  glob(pattern: string, options: GlobOptions = {}): AsyncIterable<FileInfo> {
     return this.#iterate(pattern, options.signal, async function* (self) {
+      const { signal, startAfter, limit } = options;
+      const paged = checkPage(options);
       const segments = normalizePath(pattern).split("/");
+      checkGlob(segments.join("/"));
       const literal: string[] = [];
       while (segments.length > 1 && !hasWildcard(segments[0]!)) literal.push(segments.shift()!);
       const base = self.#key(literal.join("/"), true);
-      yield* self.#globWalk(base, segments, options.signal);
+      if (!paged) return yield* self.#globWalk(base, segments, signal);
+      const startKey = self.#startKey(startAfter);
+      const matcher = compileGlob(segments.join("/"));
+      const prefixLength = base === "" ? 0 : base.length + 1;
+      let count = 0;
+      for await (const info of self.#files(base, Infinity, startKey, signal, limit)) {
+        if (!matcher(info.key.slice(prefixLength))) continue;
+        yield self.#fileInfo(info);
+        if (++count === limit) return;
+      }
     });
   }
 
@@ -1126,20 +1300,6 @@ export class Store {
     for (const folder of folders) yield* this.#globWalk(folder, rest, signal);
   }
 
-  async *#walk(
-    key: string,
-    depth: number,
-    signal: AbortSignal | undefined,
-  ): AsyncGenerator<BackendFileInfo> {
-    const recursive = depth === Infinity;
-    const folders: string[] = [];
-    for await (const entry of this.#backend.list(key, { recursive, signal })) {
-      if (entry.kind === "file") yield entry.info;
-      else if (depth > 1) folders.push(entry.key);
-    }
-    for (const folder of folders) yield* this.#walk(folder, depth - 1, signal);
-  }
-
   #iterate<T>(
     path: string,
     signal: AbortSignal | undefined,
@@ -1158,12 +1318,15 @@ export class Store {
   }
 
   /**
-   * Totals for a folder: how many files are below it and their total size.
+   * Totals for a folder: how many files are below it and their total size;
+   * with `maxDepth`, only files at most that many folder levels down (0 =
+   * the folder's own files).
    *
    * @param path Folder path (`""` for the store root).
-   * @param options `signal`.
+   * @param options `maxDepth`, `signal`.
    * @returns File count, total size and newest modification time.
    * @throws {NotFoundError} When the folder does not exist.
+   * @throws {RangeError} When `maxDepth` is negative or not an integer.
    *
    * @example Folder totals
    * ```ts
@@ -1173,20 +1336,19 @@ export class Store {
    * console.log(await store.getFolderInfo("notes")); // { path: "notes", fileCount: 1, totalSize: 3, ... }
    * ```
    */
-  getFolderInfo(path: string, options: SignalOptions = {}): Promise<FolderInfo> {
+  getFolderInfo(path: string, options: FolderInfoOptions = {}): Promise<FolderInfo> {
     return this.#run(path, options.signal, ["list"], async () => {
+      const depth = checkDepth(options.maxDepth) ?? Infinity;
       const key = this.#key(path, true);
       if (key !== "" && !(await this.#backend.isFolder(key, { signal: options.signal }))) {
         throw new NotFoundError("Folder not found", { path });
       }
       const info: FolderInfo = { path: this.#relative(key), fileCount: 0, totalSize: 0 };
-      const entries = this.#backend.list(key, { recursive: true, signal: options.signal });
-      for await (const entry of entries) {
-        if (entry.kind !== "file") continue;
+      for await (const file of this.#files(key, depth, undefined, options.signal)) {
         info.fileCount++;
-        info.totalSize += entry.info.size;
-        if (!info.modifiedAt || entry.info.modifiedAt > info.modifiedAt) {
-          info.modifiedAt = entry.info.modifiedAt;
+        info.totalSize += file.size;
+        if (!info.modifiedAt || file.modifiedAt > info.modifiedAt) {
+          info.modifiedAt = file.modifiedAt;
         }
       }
       return info;

@@ -79,6 +79,14 @@ export interface FolderEntry {
   name: string;
 }
 
+/**
+ * One entry of `iterChildren`: a file (its {@link FileInfo}) or a folder
+ * (its {@link FolderEntry}), told apart by `kind`.
+ */
+export type ChildEntry =
+  | ({ kind: "file" } & FileInfo)
+  | ({ kind: "folder" } & FolderEntry);
+
 /** What a completed write stored. */
 export interface WriteResult {
   /** Store-relative path. */

@@ -22,6 +22,7 @@ import { chunkedStream, collect, paths, patternBytes, sameBytes } from "./_helpe
 import { HEALTH_CASES } from "./_cases_health.ts";
 import { UPLOADS_CASES } from "./_cases_uploads.ts";
 import { ATTRIBUTES_CASES } from "./_cases_attributes.ts";
+import { LISTINGS_CASES } from "./_cases_listings.ts";
 
 /** What a case runs against. */
 export interface ConformanceContext {
@@ -288,7 +289,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
     requires: ["write", "list"],
     async run({ store }) {
       await writeTree(store);
-      assert.deepEqual(await paths(store.listFiles("", { recursive: true, maxDepth: 2 })), [
+      assert.deepEqual(await paths(store.listFiles("", { recursive: true, maxDepth: 1 })), [
         "a.txt",
         "b.csv",
         "docs/c.txt",
@@ -296,7 +297,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
         "img/g.png",
       ]);
       assert.deepEqual(
-        await paths(store.listFiles("docs", { recursive: true, maxDepth: 1 })),
+        await paths(store.listFiles("docs", { recursive: true, maxDepth: 0 })),
         ["docs/c.txt", "docs/d.md"],
       );
       assert.deepEqual(
@@ -305,7 +306,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
       );
       assert.deepEqual(await paths(store.listFiles("missing", { recursive: true })), []);
       assert.deepEqual(await paths(store.listFiles("a.txt")), [], "a file is not a folder");
-      await assert.rejects(collect(store.listFiles("", { maxDepth: 0 })), RangeError);
+      await assert.rejects(collect(store.listFiles("", { maxDepth: -1 })), RangeError);
     },
   },
   {
@@ -921,4 +922,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = Object.freeze([
   ...HEALTH_CASES,
   ...UPLOADS_CASES,
   ...ATTRIBUTES_CASES,
+  ...LISTINGS_CASES,
 ]);

@@ -400,7 +400,8 @@ export async function deleteBlob(
  *
  * @param http The transport.
  * @param options `prefix`, `delimiter`, `maxResults`, `marker` (of the previous page),
- *   `includeMetadata`, `signal`.
+ *   `startFrom` (list from this blob name on, inclusive; a service or emulator
+ *   that does not know the parameter ignores it), `includeMetadata`, `signal`.
  * @returns The page.
  */
 export async function listBlobs(
@@ -410,6 +411,7 @@ export async function listBlobs(
     delimiter?: string;
     maxResults?: number;
     marker?: string;
+    startFrom?: string;
     includeMetadata?: boolean;
     signal?: AbortSignal;
   },
@@ -424,6 +426,7 @@ export async function listBlobs(
       delimiter: options.delimiter || undefined,
       maxresults: options.maxResults,
       marker: options.marker || undefined,
+      startFrom: options.startFrom || undefined,
       include: options.includeMetadata ? "metadata" : undefined,
     },
     signal: options.signal,

@@ -14,8 +14,8 @@ import { deleteManyBlobs } from "./_batch.ts";
 import { quoteEtag } from "./_etag.ts";
 import type { BlobListPage, ListedBlob } from "./_xml.ts";
 import { userMetadata } from "./_upload.ts";
-import type { AzureContext, Namespace } from "./_namespace.ts";
-import { sortByKey } from "./_namespace.ts";
+import type { AzureContext, Namespace, NamespaceListOptions } from "./_namespace.ts";
+import { entryNeeded, sortByKey, startFromFor } from "./_namespace.ts";
 
 function prefixOf(key: string): string {
   return key === "" ? "" : `${key}/`;
@@ -47,12 +47,37 @@ export function itemInfo(item: ListedBlob): BackendFileInfo {
   return info;
 }
 
-/** What one List Blobs walk asks for (the marker is advanced by {@link FlatNamespace}). */
-interface ListQuery {
+/** What one List Blobs walk asks for (the marker is advanced by {@link blobPages}). */
+export interface ListQuery {
   prefix: string;
   delimiter?: string;
   maxResults: number;
   includeMetadata?: boolean;
+  /** List from this name on (inclusive); a service without `startFrom` lists from the start. */
+  startFrom?: string;
+}
+
+/**
+ * The pages of one List Blobs walk, one request each, following the marker;
+ * a failed request rejects with the mapped error.
+ */
+export async function* blobPages(
+  ctx: AzureContext,
+  query: ListQuery,
+  key: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<BlobListPage> {
+  let marker: string | undefined;
+  do {
+    let page: BlobListPage;
+    try {
+      page = await listBlobs(ctx.http, { ...query, marker, signal });
+    } catch (error) {
+      throw ctx.mapError(error, { key, signal });
+    }
+    yield page;
+    marker = page.nextMarker;
+  } while (marker !== undefined);
 }
 
 /** The flat-namespace implementation of {@link Namespace}. */
@@ -66,26 +91,12 @@ export class FlatNamespace implements Namespace {
     this.#ctx = context;
   }
 
-  /**
-   * The pages of one listing, one List Blobs request each, following the
-   * marker; a failed request rejects with the mapped error.
-   */
-  async *#pages(
+  #pages(
     query: ListQuery,
     key: string,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<BlobListPage> {
-    let marker: string | undefined;
-    do {
-      let page: BlobListPage;
-      try {
-        page = await listBlobs(this.#ctx.http, { ...query, marker, signal });
-      } catch (error) {
-        throw this.#ctx.mapError(error, { key, signal });
-      }
-      yield page;
-      marker = page.nextMarker;
-    } while (marker !== undefined);
+    return blobPages(this.#ctx, query, key, signal);
   }
 
   /** Whether any blob has the prefix (one-result pages until one holds a blob). */
@@ -101,16 +112,20 @@ export class FlatNamespace implements Namespace {
     return await this.#anyBelow(prefixOf(key), key, signal);
   }
 
-  async *list(
-    key: string,
-    recursive: boolean,
-    signal: AbortSignal | undefined,
-  ): AsyncGenerator<BackendEntry> {
+  /**
+   * List Blobs by prefix (and delimiter for one level). `startAfter` goes to
+   * the service as `startFrom` where the service takes it (see
+   * {@link startFromFor}; inclusive; a service that ignores it lists from
+   * the start) and is applied again to every entry.
+   */
+  async *list(key: string, options: NamespaceListOptions): AsyncGenerator<BackendEntry> {
+    const { recursive, signal, startAfter } = options;
     const query: ListQuery = {
       prefix: prefixOf(key),
       delimiter: recursive ? undefined : "/",
-      maxResults: this.#ctx.pageSize,
+      maxResults: options.pageSize,
       includeMetadata: true,
+      startFrom: startFromFor(prefixOf(key), startAfter, !recursive),
     };
     for await (const page of this.#pages(query, key, signal)) {
       const entries: BackendEntry[] = [];
@@ -122,7 +137,7 @@ export class FlatNamespace implements Namespace {
         if (isCleanKey(folderKey)) entries.push({ kind: "folder", key: folderKey });
       }
       if (!recursive) sortByKey(entries);
-      yield* entries;
+      for (const entry of entries) if (entryNeeded(entry, startAfter)) yield entry;
     }
   }
 

@@ -36,9 +36,11 @@ import {
   listPathPages,
   renamePath,
 } from "./_dfs_api.ts";
-import { isCleanKey } from "./_flat.ts";
-import type { AzureContext, Namespace } from "./_namespace.ts";
-import { sortByKey } from "./_namespace.ts";
+import { blobPages, isCleanKey, itemInfo } from "./_flat.ts";
+import type { AzureContext, Namespace, NamespaceListOptions } from "./_namespace.ts";
+import { entryNeeded, sortByKey, startFromFor } from "./_namespace.ts";
+import type { BlobListPage } from "./_xml.ts";
+import { fileNeeded } from "../../_order.ts";
 import { runPool } from "./_pool.ts";
 
 /** The start of every name of a `writeAtomic` temporary file. */
@@ -137,15 +139,21 @@ export class HnsNamespace implements Namespace {
     return (await this.#stat(key, signal))?.folder ?? false;
   }
 
-  async *list(
-    key: string,
-    recursive: boolean,
-    signal: AbortSignal | undefined,
-  ): AsyncGenerator<BackendEntry> {
+  /**
+   * One level through DFS Path List (children sorted by name: files in key
+   * order). Every file below through the Blob API's List Blobs, which sorts
+   * by full name (Path List walks depth-first, so `a/x` would come before
+   * `a-b`), with `startFrom` where the service has it; directory blobs
+   * (`hdi_isfolder`) and temporary files are left out. `startAfter` is
+   * applied to every entry again.
+   */
+  async *list(key: string, options: NamespaceListOptions): AsyncGenerator<BackendEntry> {
+    const { recursive, signal, startAfter, pageSize } = options;
+    if (recursive) return yield* this.#listBelow(key, signal, startAfter, pageSize);
     const pages = listPathPages(this.#ctx.http, {
       directory: key,
       recursive,
-      maxResults: this.#ctx.pageSize,
+      maxResults: pageSize,
       signal,
     });
     while (true) {
@@ -169,7 +177,42 @@ export class HnsNamespace implements Namespace {
         }
       }
       if (!recursive) sortByKey(entries);
-      yield* entries;
+      for (const entry of entries) if (entryNeeded(entry, startAfter)) yield entry;
+    }
+  }
+
+  /** Every file below `key`, in key order, through List Blobs. */
+  async *#listBelow(
+    key: string,
+    signal: AbortSignal | undefined,
+    startAfter: string | undefined,
+    pageSize: number,
+  ): AsyncGenerator<BackendEntry> {
+    const prefix = key === "" ? "" : `${key}/`;
+    const query = {
+      prefix,
+      maxResults: pageSize,
+      includeMetadata: true,
+      startFrom: startFromFor(prefix, startAfter, false),
+    };
+    let first = true;
+    const pages = blobPages(this.#ctx, query, key, signal);
+    while (true) {
+      let result: IteratorResult<BlobListPage>;
+      try {
+        result = await pages.next();
+      } catch (error) {
+        // A prefix through a file may be refused by the service: a file lists nothing.
+        if (first && key !== "" && !(await this.isFolder(key, signal))) return;
+        throw error;
+      }
+      first = false;
+      if (result.done) return;
+      for (const item of result.value.blobs) {
+        const name = item.name;
+        if (!isCleanKey(name) || isTempKey(name) || isFolderMetadata(item.metadata)) continue;
+        if (fileNeeded(name, startAfter)) yield { kind: "file", info: itemInfo(item) };
+      }
     }
   }
 

@@ -9,6 +9,7 @@
 import type { BackendEntry } from "../../backend.ts";
 import type { ErrorScope } from "./_errors.ts";
 import type { AzureHttp } from "./_http.ts";
+import { compareKeys, fileNeeded, folderPassed } from "../../_order.ts";
 
 /** What a namespace implementation needs from the backend. */
 export interface AzureContext {
@@ -22,6 +23,18 @@ export interface AzureContext {
   readonly deleteConcurrency: number;
   /** Set once the service refused a Blob Batch: deletes go one by one from then on. */
   readonly batch: { refused: boolean };
+}
+
+/** Options of {@link Namespace.list}. */
+export interface NamespaceListOptions {
+  /** Every file below, or one level (files and folders). */
+  recursive: boolean;
+  /** The caller's signal. */
+  signal?: AbortSignal;
+  /** Leave out entries at or before this key. */
+  startAfter?: string;
+  /** Entries per service request (the backend's page size, or less for a paged listing). */
+  pageSize: number;
 }
 
 /** Which kind of namespace an implementation serves. */
@@ -57,10 +70,12 @@ export interface Namespace {
   ): Promise<void>;
   /** Whether a folder exists at `key`. */
   isFolder(key: string, signal: AbortSignal | undefined): Promise<boolean>;
-  /** Lists one level (files and folders) or every file below `key`, page by page. */
-  list(key: string, recursive: boolean, signal: AbortSignal | undefined): AsyncGenerator<
-    BackendEntry
-  >;
+  /**
+   * Lists one level (files and folders) or every file below `key`, page by
+   * page, files in code point order; entries at or before `startAfter` are
+   * left out (on the server where it can).
+   */
+  list(key: string, options: NamespaceListOptions): AsyncGenerator<BackendEntry>;
   /** Deletes a folder (`NotFoundError`, `DirectoryNotEmptyError` when not recursive). */
   deleteFolder(key: string, recursive: boolean, signal: AbortSignal | undefined): Promise<void>;
   /**
@@ -82,5 +97,28 @@ export interface Namespace {
 /** Sorts one listing page by key, files and folders together (non-recursive listings). */
 export function sortByKey(entries: BackendEntry[]): void {
   const keyOf = (entry: BackendEntry) => (entry.kind === "file" ? entry.info.key : entry.key);
-  entries.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  entries.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+}
+
+/**
+ * The `startFrom` of a List Blobs request by `prefix` that needs only names
+ * after `startAfter`: `startAfter` itself when it lies within the prefix's
+ * range and, for one level (`delimiter`), names an entry of that level (the
+ * service takes no other); otherwise none, and the caller skips on the client.
+ */
+export function startFromFor(
+  prefix: string,
+  startAfter: string | undefined,
+  oneLevel: boolean,
+): string | undefined {
+  if (startAfter === undefined || !startAfter.startsWith(prefix)) return undefined;
+  if (oneLevel && startAfter.includes("/", prefix.length)) return undefined;
+  return startAfter;
+}
+
+/** Whether a listing with `startAfter` keeps the entry (see `src/_order.ts`). */
+export function entryNeeded(entry: BackendEntry, startAfter: string | undefined): boolean {
+  return entry.kind === "file"
+    ? fileNeeded(entry.info.key, startAfter)
+    : !folderPassed(entry.key, startAfter);
 }

@@ -827,9 +827,13 @@ export class AzureBackend implements Backend {
    */
   async *list(key: string, options: BackendListOptions): AsyncGenerator<BackendEntry> {
     const namespace = await this.#resolveNamespace(options.signal, key);
+    const { recursive, signal, startAfter } = options;
+    // A paged listing asks for its page (and the `startAfter` key itself, which `startFrom` returns).
+    const wanted = options.pageSize === undefined ? Infinity : options.pageSize + 1;
+    const pageSize = Math.max(1, Math.min(this.#context.pageSize, wanted));
     try {
-      for await (const entry of namespace.list(key, options.recursive, options.signal)) {
-        this.#check(options.signal);
+      for await (const entry of namespace.list(key, { recursive, signal, startAfter, pageSize })) {
+        this.#check(signal);
         yield entry;
       }
     } catch (error) {

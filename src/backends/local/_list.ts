@@ -1,7 +1,7 @@
 /**
  * Listing local folders: depth-first, each folder opened inside the one
  * above it (never by a path the kernel resolves again), names sorted so
- * that keys come out in lexicographic order. Private module.
+ * that keys come out in code point order (`src/_order.ts`). Private module.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { BackendEntry } from "../../backend.ts";
 import { hasCode } from "./_errors.ts";
 import { Dir, isAddressable, lstatOrNothing, resolve, type Root } from "./_paths.ts";
 import { fileInfo } from "./_version.ts";
+import { compareKeys, fileNeeded, folderPassed } from "../../_order.ts";
 
 /** Folders of the current descent held open at most; the ones above are opened again when needed. */
 const MAX_HELD = 64;
@@ -22,8 +23,12 @@ interface ListedEntry {
   name: string;
   /** Sort key: folders sort as `name/`, so output follows the order of full keys. */
   sortKey: string;
-  /** The entry (a link followed). */
-  stats: BigIntStats;
+  /**
+   * The entry (a link followed); `undefined` until needed for a plain file
+   * or folder, whose kind the directory entry told (read when yielded, so a
+   * page of a large folder does not `lstat` the whole folder).
+   */
+  stats?: BigIntStats;
   /** For a folder: its real location, as names from the root. */
   folder?: string[];
   /** Whether the folder was reached through a symbolic link (opened from the root). */
@@ -68,13 +73,16 @@ async function openFolder(root: Root, location: string[], key: string): Promise<
 /**
  * Reads the open folder `dir`: files and folders, symbolic links followed
  * while they stay inside the root; temp files, special files, unaddressable
- * names and links leading outside are skipped.
+ * names and links leading outside are skipped, and so are names that a
+ * listing after `startAfter` needs neither as a file nor as a folder (before
+ * any `lstat`).
  */
 async function readFrame(
   root: Root,
   dir: Dir,
   location: string[],
   key: string,
+  startAfter: string | undefined,
 ): Promise<Frame> {
   const own = await fs.stat(dir.path, { bigint: true });
   const entries: ListedEntry[] = [];
@@ -87,6 +95,16 @@ async function readFrame(
   for (const dirent of dirents) {
     const name = dirent.name;
     if (!isAddressable(name)) continue;
+    const childKey = key === "" ? name : `${key}/${name}`;
+    if (!fileNeeded(childKey, startAfter) && folderPassed(childKey, startAfter)) continue;
+    if (dirent.isDirectory()) {
+      entries.push({ name, sortKey: `${name}/`, folder: [...location, name] });
+      continue;
+    }
+    if (dirent.isFile()) {
+      entries.push({ name, sortKey: name });
+      continue;
+    }
     let stats = await lstatOrNothing(dir.at(name));
     let folder = [...location, name];
     let linked = false;
@@ -104,25 +122,28 @@ async function readFrame(
     if (stats?.isDirectory()) entries.push({ name, sortKey: `${name}/`, stats, folder, linked });
     else if (stats?.isFile()) entries.push({ name, sortKey: name, stats });
   }
-  entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+  entries.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
   return { dir, location, key, id: `${own.dev}:${own.ino}`, entries, next: 0 };
 }
 
 /**
  * Lists the folder at `location` (real names from the root). Non-recursive:
  * files and folders; recursive: files at every depth, depth-first, links to
- * folders not followed into a cycle.
+ * folders not followed into a cycle. Files at or before `startAfter` are
+ * skipped, and so are folders holding nothing after it (not opened).
  *
  * @param context Root opener and liveness check.
  * @param location The folder's real location from the root.
  * @param key The folder's key (the prefix of every yielded key).
  * @param recursive Descend into folders.
+ * @param startAfter Skip keys that sort at or before this one.
  */
 export async function* listFolder(
   context: ListContext,
   location: string[],
   key: string,
   recursive: boolean,
+  startAfter?: string,
 ): AsyncGenerator<BackendEntry> {
   const root = await context.openRoot();
   if (root === undefined) return;
@@ -130,7 +151,7 @@ export async function* listFolder(
   let held = 0;
   const push = async (dir: Dir, where: string[], frameKey: string) => {
     try {
-      frames.push(await readFrame(root, dir, where, frameKey));
+      frames.push(await readFrame(root, dir, where, frameKey, startAfter));
     } catch (error) {
       await root.release(dir);
       throw error;
@@ -158,25 +179,40 @@ export async function* listFolder(
       const entry = frame.entries[frame.next++]!;
       context.alive();
       const childKey = frame.key === "" ? entry.name : `${frame.key}/${entry.name}`;
+      const needed = entry.folder === undefined
+        ? fileNeeded(childKey, startAfter)
+        : !folderPassed(childKey, startAfter);
+      if (!needed || (entry.folder !== undefined && !recursive)) {
+        if (needed) yield { kind: "folder", key: childKey };
+        continue;
+      }
+      /** The frame's folder, opened again if it was released. */
+      const frameDir = async () => {
+        if (frame.dir === undefined) {
+          frame.dir = await openFolder(root, frame.location, frame.key);
+          if (frame.dir !== undefined) held++;
+        }
+        return frame.dir;
+      };
+      let stats = entry.stats;
+      if (stats === undefined) {
+        const dir = await frameDir();
+        stats = dir === undefined ? undefined : await lstatOrNothing(dir.at(entry.name));
+        // Gone, or replaced by another kind since the folder was read: skip.
+        if (!(entry.folder === undefined ? stats?.isFile() : stats?.isDirectory())) continue;
+      }
       if (entry.folder === undefined) {
-        yield { kind: "file", info: fileInfo(childKey, entry.stats) };
+        yield { kind: "file", info: fileInfo(childKey, stats!) };
         continue;
       }
-      if (!recursive) {
-        yield { kind: "folder", key: childKey };
-        continue;
-      }
-      if (frames.some((f) => f.id === `${entry.stats.dev}:${entry.stats.ino}`)) continue; // A cycle.
+      if (frames.some((f) => f.id === `${stats!.dev}:${stats!.ino}`)) continue; // A cycle.
       let child: Dir | undefined;
       if (entry.linked) {
         child = await openFolder(root, entry.folder, childKey);
       } else {
-        if (frame.dir === undefined) {
-          frame.dir = await openFolder(root, frame.location, frame.key);
-          if (frame.dir === undefined) continue;
-          held++;
-        }
-        child = await Dir.open(frame.dir.at(entry.name), root.anchored).catch((error) => {
+        const dir = await frameDir();
+        if (dir === undefined) continue;
+        child = await Dir.open(dir.at(entry.name), root.anchored).catch((error) => {
           if (hasCode(error, "ENOENT", "ENOTDIR", "ELOOP", "EMLINK")) return undefined;
           throw error;
         });

@@ -658,14 +658,15 @@ export class LocalBackend implements Backend {
 
   /**
    * Lists a folder one directory at a time, entries sorted so that keys come
-   * out in lexicographic order. Non-recursive listings yield files and
+   * out in code point order; with `startAfter`, folders that hold nothing
+   * after it are not opened. Non-recursive listings yield files and
    * folders; recursive ones yield files at every depth (depth-first).
    * Temporary files, special files, names no key can address (see the class)
    * and symbolic links leading outside the root are skipped; links to folders
    * are not followed into a cycle.
    *
    * @param key Folder key (`""` for the root); a missing folder or a file yields nothing.
-   * @param options `recursive`, `signal`.
+   * @param options `recursive`, `startAfter`, `signal`.
    * @returns The entries.
    * @throws {PermissionDeniedError} When the folder itself leads outside the root,
    *   or the file system denies access.
@@ -698,7 +699,7 @@ export class LocalBackend implements Backend {
       alive: () => this.#check(signal),
     };
     try {
-      yield* listFolder(context, location, key, options.recursive);
+      yield* listFolder(context, location, key, options.recursive, options.startAfter);
     } catch (error) {
       throw this.#fail(error, key, operation, signal);
     }

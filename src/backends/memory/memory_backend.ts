@@ -31,6 +31,7 @@ import { guessContentType } from "../../_content_type.ts";
 import { httpAttributesOf } from "../../_validate.ts";
 import type { HttpAttributes } from "../../types.ts";
 import { checkReadConditions } from "../../_conditions.ts";
+import { compareKeys, fileNeeded } from "../../_order.ts";
 
 /**
  * One stored version. Its arrays and objects are never changed in place and
@@ -381,17 +382,20 @@ export class MemoryBackend implements Backend {
   }
 
   /**
-   * Lists below a folder, sorted by key.
+   * Lists below a folder, sorted by key (code point order).
    *
    * @param key Folder key.
-   * @param options `recursive`, `signal`.
+   * @param options `recursive`, `startAfter`, `signal`.
    * @returns The entries.
    */
   async *list(key: string, options: BackendListOptions): AsyncGenerator<BackendEntry> {
     this.#check(options.signal);
     const prefix = key === "" ? "" : `${key}/`;
     const folders = new Set<string>();
-    const keys = [...this.#files.keys()].filter((k) => k.startsWith(prefix)).sort();
+    const { startAfter } = options;
+    const keys = [...this.#files.keys()]
+      .filter((k) => k.startsWith(prefix) && fileNeeded(k, startAfter))
+      .sort(compareKeys);
     for (const fileKey of keys) {
       const entry = this.#files.get(fileKey);
       if (!entry) continue;
