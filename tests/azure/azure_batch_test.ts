@@ -52,6 +52,7 @@ describe("azure deleteMany on a flat namespace (Azurite, through the fault proxy
       http,
       useBatch: true,
       batch: { refused: false },
+      startFrom: { refused: false },
       singles: 0,
       mapError: (error: unknown, key: string, signal?: AbortSignal) =>
         mapAzureError(error, { key, signal }),

@@ -54,6 +54,41 @@ describe("azure (Azurite): paged listings of 10,000 files", () => {
     assert.equal(listings.length, 1, "one List Blobs request");
   });
 
+  test("a service that refuses startFrom (400) is asked again without it, and then never with it", async () => {
+    const sent: URL[] = [];
+    // A service version that does not know the parameter (Azurite knows it): refused with 400.
+    const refusing = (input: string, init: RequestInit) => {
+      const url = new URL(input);
+      if (url.searchParams.get("comp") === "list") sent.push(url);
+      if (!url.searchParams.has("startFrom")) return fetch(input, init);
+      const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>InvalidQueryParameterValue` +
+        `</Code><Message>Value for one of the query parameters specified in the request URI is ` +
+        `invalid.</Message></Error>`;
+      return Promise.resolve(
+        new Response(body, {
+          status: 400,
+          headers: { "x-ms-error-code": "InvalidQueryParameterValue" },
+        }),
+      );
+    };
+    const store = new Store(env.backend({ fetch: refusing }), { rootPath: `${root}/k1` });
+    const folder = paths.filter((path) => path.startsWith("k1/")).map((path) => path.slice(3))
+      .sort();
+    const page = async (startAfter: string) =>
+      (await Array.fromAsync(store.listFiles("", { recursive: true, startAfter, limit: 3 })))
+        .map((file) => file.path);
+    assert.deepEqual(await page(folder[10]!), folder.slice(11, 14));
+    // The refused request, then the same without the parameter (and the pages after it).
+    assert.deepEqual(
+      sent.slice(0, 2).map((url) => url.searchParams.has("startFrom")),
+      [true, false],
+    );
+    assert.ok(sent.slice(1).every((url) => !url.searchParams.has("startFrom")));
+    sent.length = 0;
+    assert.deepEqual(await page(folder[20]!), folder.slice(21, 24));
+    assert.ok(sent.length > 0 && sent.every((url) => !url.searchParams.has("startFrom")));
+  });
+
   test("through a service without startFrom (the backend skips on the client)", async () => {
     listings.length = 0;
     // A SAS signs only its own fields, so the transport may drop a query parameter.

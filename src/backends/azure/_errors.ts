@@ -459,6 +459,16 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
+ * Whether a List Blobs that carried `startFrom` was refused for it: 400. The
+ * parameter is newer than this backend's service version, and a service may
+ * reject it; the listing is then asked again without it (the backend skips
+ * on the client) and the backend stops sending it.
+ */
+export function refusesStartFrom(error: unknown): boolean {
+  return statusOf(error) === 400;
+}
+
+/**
  * Whether a Blob Batch request was refused as such (by the service or the
  * credential's scope: a 4xx other than 408 and 429), so that the blobs are
  * deleted one by one; 408, 429, 5xx and network failures are not refusals.

@@ -9,7 +9,7 @@
 import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import { DirectoryNotEmptyError, InvalidPathError, NotFoundError } from "../../errors.ts";
 import { deleteBlob, getBlobProperties, listBlobs, md5Digest } from "./_blob_api.ts";
-import { BACKEND, isGone } from "./_errors.ts";
+import { BACKEND, isGone, refusesStartFrom } from "./_errors.ts";
 import { deleteManyBlobs } from "./_batch.ts";
 import { quoteEtag } from "./_etag.ts";
 import type { BlobListPage, ListedBlob } from "./_xml.ts";
@@ -59,7 +59,9 @@ export interface ListQuery {
 
 /**
  * The pages of one List Blobs walk, one request each, following the marker;
- * a failed request rejects with the mapped error.
+ * a failed request rejects with the mapped error. A `startFrom` the service
+ * refuses (see {@link refusesStartFrom}) is dropped and the page asked again;
+ * once that answer comes, the backend sends it no more.
  */
 export async function* blobPages(
   ctx: AzureContext,
@@ -68,16 +70,27 @@ export async function* blobPages(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<BlobListPage> {
   let marker: string | undefined;
-  do {
+  let startFrom = ctx.startFrom.refused ? undefined : query.startFrom;
+  let dropped = false;
+  while (true) {
     let page: BlobListPage;
     try {
-      page = await listBlobs(ctx.http, { ...query, marker, signal });
+      page = await listBlobs(ctx.http, { ...query, startFrom, marker, signal });
     } catch (error) {
+      if (startFrom !== undefined && !signal?.aborted && refusesStartFrom(error)) {
+        // Asked again without it; the caller skips what comes before `startFrom`.
+        startFrom = undefined;
+        dropped = true;
+        continue;
+      }
       throw ctx.mapError(error, { key, signal });
     }
+    // Refused for `startFrom` indeed (the same request without it was answered).
+    if (dropped) ctx.startFrom.refused = true;
     yield page;
     marker = page.nextMarker;
-  } while (marker !== undefined);
+    if (marker === undefined) return;
+  }
 }
 
 /** The flat-namespace implementation of {@link Namespace}. */

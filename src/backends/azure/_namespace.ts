@@ -23,6 +23,8 @@ export interface AzureContext {
   readonly deleteConcurrency: number;
   /** Set once the service refused a Blob Batch: deletes go one by one from then on. */
   readonly batch: { refused: boolean };
+  /** Set once the service refused List Blobs' `startFrom`: listings skip on the client from then on. */
+  readonly startFrom: { refused: boolean };
 }
 
 /** Options of {@link Namespace.list}. */

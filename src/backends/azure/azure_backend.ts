@@ -288,6 +288,7 @@ export class AzureBackend implements Backend {
       pageSize: PAGE_SIZE,
       deleteConcurrency: DELETE_CONCURRENCY,
       batch: { refused: false },
+      startFrom: { refused: false },
     };
     this.#flat = new FlatNamespace(this.#context);
   }
