@@ -12,20 +12,7 @@ import { InvalidPathError, NotFoundError } from "../errors.ts";
 import type { Store } from "../store.ts";
 import { compareKeys } from "../_order.ts";
 import type { ConformanceCase } from "./cases.ts";
-import { collect, paths } from "./_helpers.ts";
-
-/** The tree of the depth cases: 0, 1, 2 and 3 folder levels below the root. */
-async function writeTree(store: Store): Promise<void> {
-  await Promise.all([
-    store.write("a.txt", "a"),
-    store.write("b.csv", "bb"),
-    store.write("docs/c.txt", "ccc"),
-    store.write("docs/d.md", "dddd"),
-    store.write("docs/deep/e.txt", "eeeee"),
-    store.write("docs/deep/er/f.txt", "ffffff"),
-    store.write("img/g.png", "g"),
-  ]);
-}
+import { collect, paths, writeTree } from "./_helpers.ts";
 
 /**
  * Names whose code point order differs from a depth-first walk (`x-y.txt`

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Store } from "../store.ts";
 import type { FileInfo } from "../types.ts";
 
 /** Deterministic pseudo-random bytes (xorshift32), so failures are reproducible. */
@@ -59,4 +60,20 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * Writes the small tree the listing cases use: files at 0, 1, 2 and 3
+ * folder levels below the root.
+ */
+export async function writeTree(store: Store): Promise<void> {
+  await Promise.all([
+    store.write("a.txt", "a"),
+    store.write("b.csv", "bb"),
+    store.write("docs/c.txt", "ccc"),
+    store.write("docs/d.md", "dddd"),
+    store.write("docs/deep/e.txt", "eeeee"),
+    store.write("docs/deep/er/f.txt", "ffffff"),
+    store.write("img/g.png", "g"),
+  ]);
 }

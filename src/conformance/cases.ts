@@ -18,7 +18,7 @@ import {
 import type { Store } from "../store.ts";
 import { type ChecksumAlgorithm, digestBytes } from "../_checksum.ts";
 import { verifyChecksum } from "../integrity.ts";
-import { chunkedStream, collect, paths, patternBytes, sameBytes } from "./_helpers.ts";
+import { chunkedStream, collect, paths, patternBytes, sameBytes, writeTree } from "./_helpers.ts";
 import { HEALTH_CASES } from "./_cases_health.ts";
 import { UPLOADS_CASES } from "./_cases_uploads.ts";
 import { ATTRIBUTES_CASES } from "./_cases_attributes.ts";
@@ -59,19 +59,6 @@ async function roundTrip(store: Store, path: string, bytes: Uint8Array, content:
 
 async function assertMissing(store: Store, path: string): Promise<void> {
   assert.equal(await store.isFile(path), false, `"${path}" must not exist`);
-}
-
-/** Writes a small tree used by the listing cases. */
-async function writeTree(store: Store): Promise<void> {
-  await Promise.all([
-    store.write("a.txt", "a"),
-    store.write("b.csv", "bb"),
-    store.write("docs/c.txt", "ccc"),
-    store.write("docs/d.md", "dddd"),
-    store.write("docs/deep/e.txt", "eeeee"),
-    store.write("docs/deep/er/f.txt", "ffffff"),
-    store.write("img/g.png", "g"),
-  ]);
 }
 
 function aborted(): AbortSignal {
