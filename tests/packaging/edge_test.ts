@@ -384,6 +384,39 @@ for (const runtime of ["workerd", "edge-runtime"] as EdgeRuntimeName[]) {
       assert.deepEqual(read.range, { size: 100, sha256: sha256(slice) }, "ranged readBytes");
     });
 
+    test("a signed upload is used with putSignedUpload inside the runtime: in blocks, then create-only", async () => {
+      const path = "uploads/browser file.bin";
+      const size = 3 * 1024 * 1024 + 7;
+      const put = async (upload: unknown, query: string) =>
+        await (await ok(
+          await fetch(`${url("put-signed", path)}?${query}`, {
+            method: "POST",
+            body: JSON.stringify(upload),
+          }),
+          "putSignedUpload",
+        )).json();
+      const overwrite =
+        await (await ok(await fetch(`${url("signed-upload", path)}?overwrite=1`), "sign"))
+          .json();
+      assert.equal(overwrite.blocks?.protocol, "azure-blocks");
+      const from = azure!.proxy.requests.length;
+      const done = await put(overwrite, `size=${size}&seed=${SEED}&blockSize=${1024 * 1024}`);
+      assert.deepEqual(done, { result: { size, blocks: 4 } }, JSON.stringify(done));
+      const blockRequests = azure!.proxy.requests.slice(from)
+        .filter((r) => r.method === "PUT" && /comp=block(&|$)/.test(r.target));
+      assert.equal(blockRequests.length, 4, "four Put Block requests with the one URL");
+      const read = await (await ok(await fetch(url("stored", path)), "read")).json();
+      assert.deepEqual(read.whole, { size, sha256: sha256(randomBytes(size, SEED)) });
+
+      // Create-only: one request, refused by the signature now that the file exists.
+      const createOnly = await (await ok(await fetch(url("signed-upload", path)), "sign")).json();
+      assert.equal(createOnly.blocks, undefined);
+      const refused = await put(createOnly, `size=10&seed=${SEED}`);
+      assert.equal(refused.error?.name, "AlreadyExistsError", JSON.stringify(refused));
+      const after = await (await ok(await fetch(url("stored", path)), "read")).json();
+      assert.deepEqual(after.whole, read.whole, "the file is unchanged");
+    });
+
     test("a config without key, SAS or credential is an InvalidConfigError saying what to pass", async () => {
       const result = await (await ok(await fetch(`${server!.url}no-credential`), "no-credential"))
         .json();
