@@ -103,12 +103,14 @@ export async function attributesSuite(flavor: Flavor): Promise<void> {
       assert.equal(info.contentDisposition, "inline");
       assert.equal(info.contentLanguage, "de");
       assert.equal(info.contentEncoding, undefined);
-      if (flavor === "flat") {
-        const [listed] = await collect(store.listFiles("", { pattern: "staged.bin" }));
-        assert.equal(listed?.cacheControl, "no-cache", "List Blobs reports the attributes");
-        assert.equal(listed?.contentDisposition, "inline");
-        assert.equal(listed?.contentLanguage, "de");
-      }
+      // List Blobs reports them: every listing on flat, the recursive ones on ADLS Gen2
+      // (its one-level listings are DFS List Paths, which has no such fields).
+      const [listed] = await collect(
+        store.listFiles("", { pattern: "staged.bin", recursive: flavor === "hns" }),
+      );
+      assert.equal(listed?.cacheControl, "no-cache", "List Blobs reports the attributes");
+      assert.equal(listed?.contentDisposition, "inline");
+      assert.equal(listed?.contentLanguage, "de");
     });
 
     test("a write reports modifiedAt and the service's Content-MD5 as digest", async () => {
@@ -132,10 +134,10 @@ export async function attributesSuite(flavor: Flavor): Promise<void> {
       });
       assert.deepEqual(checked.digest, digestBytes("md5", big));
       assert.deepEqual((await store.getFileInfo("big.bin")).digest, digestBytes("md5", big));
-      if (flavor === "flat") {
-        const [listed] = await collect(store.listFiles("", { pattern: "one.bin" }));
-        assert.deepEqual(listed?.digest, md5, "List Blobs reports the stored Content-MD5");
-      }
+      const [listed] = await collect(
+        store.listFiles("", { pattern: "one.bin", recursive: flavor === "hns" }),
+      );
+      assert.deepEqual(listed?.digest, md5, "List Blobs reports the stored Content-MD5");
     });
 
     test("a gzip blob larger than a block reads back as its stored bytes", async () => {
