@@ -102,6 +102,9 @@ export function sortByKey(entries: BackendEntry[]): void {
   entries.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
 }
 
+/** Azure's longest blob name, in characters. */
+const MAX_BLOB_NAME = 1024;
+
 /**
  * The `startFrom` of a List Blobs request by `prefix` that needs only names
  * after `startAfter`: `startAfter` itself when it lies within the prefix's
@@ -114,6 +117,8 @@ export function startFromFor(
   oneLevel: boolean,
 ): string | undefined {
   if (startAfter === undefined || !startAfter.startsWith(prefix)) return undefined;
+  // No blob name is longer: a longer cursor is skipped on the client, never sent (and refused).
+  if (startAfter.length > MAX_BLOB_NAME) return undefined;
   if (oneLevel && startAfter.includes("/", prefix.length)) return undefined;
   return startAfter;
 }

@@ -10,4 +10,7 @@ test("startFromFor sends the cursor only within the prefix, and one level deep f
   assert.equal(startFromFor("d/", "c", false), undefined, "before the prefix");
   assert.equal(startFromFor("d/", "e", false), undefined, "after the prefix");
   assert.equal(startFromFor("", "x/y", false), "x/y");
+  const longest = "d/" + "a".repeat(1022);
+  assert.equal(startFromFor("d/", longest, false), longest, "a blob name's length");
+  assert.equal(startFromFor("d/", longest + "a", false), undefined, "longer than any blob name");
 });
