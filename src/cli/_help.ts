@@ -38,6 +38,7 @@ Commands:
   rm    <store>:<path>... [-r] [--missing-ok]  delete files (folders with -r)
   stat  <store>:<path> [--json]             file or folder information
   url   <store>:<path> [--expires 1h]       print a signed URL (Azure)
+  ping  [<store>...]                        check that stores can be used (no argument: all)
 
 A store path is <store>:<path>, with <store> a store name from the config
 and <path> relative to the store's root (<store>: is the root).
@@ -116,6 +117,15 @@ Options:
       --read             allow reading (the default when no permission is given)
       --write            allow writing (uploading) the file
       --delete           allow deleting the file
+`,
+  ping: `Usage: remote-store ping [<store>...]
+
+Checks that each named store (every configured store when none is named) can
+be used, with one cheap request where there is a service (Azure: one listing
+of the container; local: the root folder), and prints "<store>: ok" or
+"<store>: <what failed>" per line. The exit code is the first failure's:
+3 for a missing container or root folder, 5 for refused credentials, 6 for
+an unreachable service.
 `,
 };
 

@@ -694,6 +694,31 @@ async function url(ctx: Context): Promise<void> {
   }
 }
 
+/**
+ * `ping [<store>...]`: checks that each store's backend can be used (all
+ * stores when none is named), one line per store; the exit code is the
+ * first failure's.
+ */
+async function ping(ctx: Context): Promise<void> {
+  const { io, positionals, signal } = ctx;
+  const names = positionals.length > 0
+    ? positionals.map((arg) => arg.endsWith(":") ? arg.slice(0, -1) : arg)
+    : (await ctx.stores()).storeNames;
+  let failure: { error: unknown } | undefined;
+  for (const name of names) {
+    const store = await ctx.store(name);
+    try {
+      await store.ping({ signal });
+      await line(io, `${escapeName(name)}: ok`);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      failure ??= { error };
+      await line(io, `${escapeName(name)}: ${escapeName(describeError(error, signal)[1])}`);
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+}
+
 const COMMANDS: Record<string, { run: Command; flags: FlagSpec }> = {
   ls: { run: ls, flags: LS_FLAGS },
   cat: { run: cat, flags: {} },
@@ -705,6 +730,7 @@ const COMMANDS: Record<string, { run: Command; flags: FlagSpec }> = {
   },
   stat: { run: stat, flags: { booleans: ["json"] } },
   url: { run: url, flags: { booleans: ["read", "write", "delete"], strings: ["expires"] } },
+  ping: { run: ping, flags: {} },
 };
 
 /** The flags every command accepts. */

@@ -20,9 +20,17 @@ describe("remote-store CLI against Azurite", { timeout: 300_000 }, () => {
           type: "azure",
           options: { container: azure.container, connection_string: "${AZ_CONN}", hns: false },
         },
+        nowhere: {
+          type: "azure",
+          options: { container: "no-such-container", connection_string: "${AZ_CONN}", hns: false },
+        },
         disk: { type: "local", options: { root: "files" } },
       },
-      stores: { cloud: { backend: "az", root_path: "cli" }, local: { backend: "disk" } },
+      stores: {
+        cloud: { backend: "az", root_path: "cli" },
+        missing: { backend: "nowhere" },
+        local: { backend: "disk" },
+      },
     };
     writeFileSync(join(dir.path, "remote-store.json"), JSON.stringify(config));
     env = { AZ_CONN: azure.az.connectionString };
@@ -30,6 +38,20 @@ describe("remote-store CLI against Azurite", { timeout: 300_000 }, () => {
   after(async () => {
     await azure.close();
     dir.cleanup();
+  });
+
+  test("ping: the container answers; a missing one exits 3 naming it", async () => {
+    const run = (...argv: string[]) => cli(argv, { cwd: dir.path, env });
+    const ok = await run("ping", "cloud");
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, "cloud: ok\n");
+    const missing = await run("ping", "cloud", "missing");
+    assert.equal(missing.code, 3, missing.stderr);
+    assert.match(missing.stdout, /^cloud: ok\nmissing: .*"no-such-container"/);
+    assert.doesNotMatch(
+      missing.stdout + missing.stderr,
+      new RegExp(azure.az.accountKey.slice(0, 20)),
+    );
   });
 
   test("cp local -> azure -> local, ls, stat, cat, url, rm", async () => {

@@ -29,7 +29,7 @@ import {
   tempDir,
 } from "./_helpers.ts";
 
-const COMMANDS = ["ls", "cat", "cp", "mv", "rm", "stat", "url"];
+const COMMANDS = ["ls", "cat", "cp", "mv", "rm", "stat", "url", "ping"];
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** Makes the erase-line escape visible for matching. */
@@ -554,6 +554,56 @@ describe("remote-store CLI commands (in-process)", () => {
         assert.equal(calls[0]![1].expiresIn, seconds);
         assert.deepEqual(calls[0]![1].permissions, permissions);
       }
+    });
+  });
+
+  describe("ping", () => {
+    const stores = (): StoreSource => {
+      const up = join(dir.path, "ping-up");
+      mkdirSync(up, { recursive: true });
+      const pinged = new StoreRegistry({
+        backends: {
+          m: { type: "memory" },
+          up: { type: "local", options: { root: up } },
+          gone: { type: "local", options: { root: join(dir.path, "ping-gone") } },
+        },
+        stores: { mem: { backend: "m" }, up: { backend: "up" }, gone: { backend: "gone" } },
+      }, { backendTypes: [localBackendType] });
+      return { storeNames: ["mem", "up", "gone"], getStore: (name) => pinged.getStore(name) };
+    };
+
+    test("with no argument, every store: one line each, exit code of the first failure", async () => {
+      const r = await run(["ping"], { stores: stores() });
+      assert.equal(r.code, 3, r.stderr);
+      const lines = r.stdout.trimEnd().split("\n");
+      assert.deepEqual(lines.slice(0, 2), ["mem: ok", "up: ok"]);
+      assert.match(lines[2]!, /^gone: .*ping-gone/);
+      assert.match(r.stderr, /^remote-store: [^\n]*ping-gone[^\n]*\n$/);
+    });
+
+    test("named stores only (a trailing colon allowed); an unknown name is a usage error", async () => {
+      const ok = await run(["ping", "mem", "up:"], { stores: stores() });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, "mem: ok\nup: ok\n");
+      const unknown = await run(["ping", "nope"], { stores: stores() });
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /"mem", "up", "gone"/);
+    });
+
+    test("an unreachable backend exits 6", async () => {
+      const down: StoreSource = {
+        storeNames: ["down"],
+        getStore: () =>
+          new Store(
+            fakeBackend({
+              ping: () => Promise.reject(new BackendUnavailableError("Service returned 503")),
+            }),
+            { backendName: "flaky" },
+          ),
+      };
+      const r = await run(["ping"], { stores: down });
+      assert.equal(r.code, 6, r.stderr);
+      assert.match(r.stdout, /^down: .*503/);
     });
   });
 
