@@ -14,6 +14,13 @@ import {
   PermissionDeniedError,
 } from "./errors.ts";
 import { scrub, signedUploadFailure } from "./backends/azure/_errors.ts";
+import {
+  RETRYABLE_STATUSES,
+  retryAfterMs,
+  retryDelay,
+  type RetrySettings,
+  sleep,
+} from "./backends/azure/_retry.ts";
 
 /** Options for {@link putSignedUpload}. */
 export interface PutSignedUploadOptions {
@@ -31,6 +38,14 @@ export interface PutSignedUploadOptions {
   signal?: AbortSignal;
   /** The `fetch` to use (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * Attempts per request, including the first (default 3). A block, the
+   * commit and a one-request upload that may overwrite are sent again after
+   * 408, 429, 5xx or a network failure, with back-off (honouring
+   * `Retry-After`); a create-only one-request upload is sent once (a retry
+   * after a lost answer would find its own upload and report it as existing).
+   */
+  maxTries?: number;
 }
 
 /** What {@link putSignedUpload} did. */
@@ -46,21 +61,24 @@ export type SignedUploadTarget = Pick<SignedUpload, "url" | "method" | "headers"
 
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 const DEFAULT_CONCURRENCY = 4;
+/** Back-off between attempts of one request (`maxTries` from the options). */
+const RETRY: Omit<RetrySettings, "maxTries"> = { retryDelayMs: 500, maxRetryDelayMs: 10_000 };
 
 /**
  * Uploads `body` with the signed upload `upload`, with nothing but `fetch`:
  * one request when the body fits in one block or the upload allows no blocks
  * (create-only), else blocks staged with the same URL and committed at the end
- * (nothing is visible before the commit). No retries: a failed upload can be
- * repeated with the same signed upload while it is valid.
+ * (nothing is visible before the commit). Each request is retried on a
+ * transient failure (see `maxTries`); an upload that failed can be repeated
+ * with the same signed upload while it is valid.
  *
  * @param upload What `Store.signedUpload` returned (or its JSON copy).
  * @param body The bytes: a `Blob` (a browser `File`), an `ArrayBuffer` or a `Uint8Array`.
- * @param options `blockSize`, `concurrency`, `onProgress`, `signal`, `fetch`.
+ * @param options `blockSize`, `concurrency`, `onProgress`, `signal`, `fetch`, `maxTries`.
  * @returns The size and the number of blocks.
  * @throws {TypeError} When `upload` is not a signed upload or `body` is not a `Blob` or bytes;
  *   when the service refuses the request as invalid.
- * @throws {RangeError} When `blockSize` or `concurrency` is not a positive integer, or the body
+ * @throws {RangeError} When `blockSize`, `concurrency` or `maxTries` is not a positive integer, or the body
  *   is larger than the service accepts.
  * @throws {AlreadyExistsError} When a create-only upload meets an existing file.
  * @throws {PermissionDeniedError} When the URL is refused (expired, or lacks the permission).
@@ -86,14 +104,22 @@ export async function putSignedUpload(
   const blob = toBlob(body);
   let blockSize = positiveInteger("blockSize", options.blockSize ?? DEFAULT_BLOCK_SIZE);
   const concurrency = positiveInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY);
-  const send = options.fetch ?? globalThis.fetch;
+  const maxTries = positiveInteger("maxTries", options.maxTries ?? 3);
+  const fetchOnce = options.fetch ?? globalThis.fetch;
+  const send = (
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body: Blob | string,
+    createOnly: boolean,
+  ) => request(fetchOnce, url, method, headers, body, options.signal, createOnly, maxTries);
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
   const total = blob.size;
   const createOnly = upload.headers["if-none-match"] === "*";
 
   if (upload.blocks === undefined || total <= blockSize) {
-    await request(send, upload.url, upload.method, upload.headers, blob, signal, createOnly);
+    await send(upload.url, upload.method, upload.headers, blob, createOnly);
     onProgress?.(total, total);
     return { size: total, blocks: 0 };
   }
@@ -125,7 +151,7 @@ export async function putSignedUpload(
       const part = blob.slice(i * blockSize, Math.min(total, (i + 1) * blockSize));
       const url = `${upload.url}&comp=block&blockid=${encodeURIComponent(ids[i]!)}`;
       try {
-        await request(send, url, "PUT", {}, part, signal, false);
+        await send(url, "PUT", {}, part, false);
       } catch (error) {
         failed = true;
         throw error;
@@ -145,7 +171,7 @@ export async function putSignedUpload(
   const headers: Record<string, string> = { "content-type": "application/xml; charset=utf-8" };
   const contentType = upload.headers["content-type"];
   if (contentType !== undefined) headers["x-ms-blob-content-type"] = contentType;
-  await request(send, `${upload.url}&comp=blocklist`, "PUT", headers, xml, signal, false);
+  await send(`${upload.url}&comp=blocklist`, "PUT", headers, xml, false);
   return { size: total, blocks: count };
 }
 
@@ -177,7 +203,11 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
-/** One request; any status but 2xx becomes the library's error (the URL, SAS included, is never in it). */
+/**
+ * One request, sent again on a transient failure (never a create-only one);
+ * any other status but 2xx becomes the library's error (the URL, SAS
+ * included, is never in it).
+ */
 async function request(
   send: typeof fetch,
   url: string,
@@ -186,18 +216,30 @@ async function request(
   body: Blob | string,
   signal: AbortSignal | undefined,
   createOnly: boolean,
+  maxTries: number,
 ): Promise<void> {
+  const settings = { ...RETRY, maxTries };
   let response: Response;
-  try {
-    response = await send(url, { method, headers, body, signal });
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    // The runtime's error may carry the URL: its signature goes.
-    scrub(error, (text) => text.replace(/([?&]sig=)[^&\s"']*/g, "$1REDACTED"));
-    throw new BackendUnavailableError(
-      `The signed upload could not reach the service (${(error as Error)?.name ?? "error"})`,
-      { backend: "azure", cause: error },
-    );
+  for (let attempt = 1;; attempt++) {
+    const last = createOnly || attempt >= maxTries;
+    try {
+      response = await send(url, { method, headers, body, signal });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (!last) {
+        await sleep(retryDelay(attempt, settings), signal);
+        continue;
+      }
+      // The runtime's error may carry the URL: its signature goes.
+      scrub(error, (text) => text.replace(/([?&]sig=)[^&\s"']*/g, "$1REDACTED"));
+      throw new BackendUnavailableError(
+        `The signed upload could not reach the service (${(error as Error)?.name ?? "error"})`,
+        { backend: "azure", cause: error },
+      );
+    }
+    if (response.ok || last || !RETRYABLE_STATUSES.has(response.status)) break;
+    await response.body?.cancel().catch(() => {});
+    await sleep(retryDelay(attempt, settings, retryAfterMs(response.headers)), signal);
   }
   if (response.ok) {
     await response.body?.cancel();

@@ -203,6 +203,66 @@ describe("AzureBackend signed uploads", () => {
     assert.equal(await store.isFile("contended.bin"), false);
   });
 
+  test("a transient failure is sent again: a 503 on a block, a dropped connection on the commit", async () => {
+    const upload = await store.signedUpload("flaky.bin", { overwrite: true });
+    const bytes = patternBytes(5000, 8);
+    const sent: string[] = [];
+    let failedBlock = false;
+    let failedCommit = false;
+    const flaky: typeof fetch = (input, init) => {
+      const url = String(input);
+      const what = url.endsWith("&comp=blocklist") ? "commit" : "block";
+      sent.push(what);
+      if (what === "block" && !failedBlock) {
+        failedBlock = true;
+        return Promise.resolve(
+          new Response("busy", { status: 503, headers: { "retry-after": "0" } }),
+        );
+      }
+      if (what === "commit" && !failedCommit) {
+        failedCommit = true;
+        return Promise.reject(new TypeError("the connection was reset"));
+      }
+      return fetch(input, init);
+    };
+    const result = await putSignedUpload(upload, bytes, {
+      blockSize: 1000,
+      concurrency: 1,
+      fetch: flaky,
+    });
+    assert.deepEqual(result, { size: 5000, blocks: 5 });
+    assert.deepEqual(sent, [...Array(6).fill("block"), "commit", "commit"]);
+    assert.equal(sha256(await store.readBytes("flaky.bin")), sha256(bytes));
+  });
+
+  test("a create-only upload is sent once; others give up after maxTries", async () => {
+    let requests = 0;
+    const busy: typeof fetch = () => {
+      requests++;
+      return Promise.resolve(
+        new Response("busy", { status: 503, headers: { "retry-after": "0" } }),
+      );
+    };
+    const createOnly = await store.signedUpload("busy-once.bin");
+    await assert.rejects(
+      putSignedUpload(createOnly, new Uint8Array(10), { fetch: busy }),
+      BackendUnavailableError,
+    );
+    assert.equal(requests, 1, "a retry after a lost answer would meet its own upload");
+    requests = 0;
+    const overwrite = await store.signedUpload("busy-twice.bin", { overwrite: true });
+    await assert.rejects(
+      putSignedUpload(overwrite, new Uint8Array(10), { fetch: busy, maxTries: 2 }),
+      BackendUnavailableError,
+    );
+    assert.equal(requests, 2);
+    await assert.rejects(
+      putSignedUpload(overwrite, new Uint8Array(10), { maxTries: 0 }),
+      RangeError,
+    );
+    assert.equal(await store.isFile("busy-twice.bin"), false);
+  });
+
   test("a tampered URL is refused as PermissionDeniedError, without the signature in the error", async () => {
     const upload = await store.signedUpload("tampered.txt", { overwrite: true });
     const url = new URL(upload.url);
