@@ -48,6 +48,26 @@ export function md5Digest(base64: string | null | undefined): Checksum | undefin
   }
 }
 
+/**
+ * What a blob's description says of the stored version, as backend file
+ * info fields: the HTTP attributes, the version id and the stored
+ * `Content-MD5` as `digest` (each only when present).
+ *
+ * @param source Properties, a listed blob, or a write's response.
+ * @returns The fields to add to a `BackendFileInfo` or `BackendWriteResult`.
+ */
+export function storedVersion(
+  source: { attributes?: HttpAttributes; versionId?: string; contentMd5?: string },
+): HttpAttributes & { versionId?: string; digest?: Checksum } {
+  const out: HttpAttributes & { versionId?: string; digest?: Checksum } = {
+    ...source.attributes,
+  };
+  if (source.versionId !== undefined) out.versionId = source.versionId;
+  const digest = md5Digest(source.contentMd5);
+  if (digest !== undefined) out.digest = digest;
+  return out;
+}
+
 /** What a Put Blob or Put Block List reports about the new version. */
 export interface WriteResponse {
   /** The new ETag (quoted). */
@@ -126,13 +146,14 @@ function conditionHeaders(conditions: BlobConditions | undefined): Record<string
 }
 
 /** `x-ms-meta-<name>` request headers, plus the content type and HTTP attributes, for a write. */
-function writeHeaders(
-  contentType: string | undefined,
-  metadata: Record<string, string> | undefined,
-  conditions: BlobConditions | undefined,
-  attributes: HttpAttributes | undefined,
-): Record<string, string> {
-  const headers = conditionHeaders(conditions);
+function writeHeaders(options: {
+  contentType?: string;
+  attributes?: HttpAttributes;
+  metadata?: Record<string, string>;
+  conditions?: BlobConditions;
+}): Record<string, string> {
+  const { contentType, attributes, metadata } = options;
+  const headers = conditionHeaders(options.conditions);
   if (contentType !== undefined) headers["x-ms-blob-content-type"] = contentType;
   for (const [name, header] of Object.entries(ATTRIBUTE_REQUEST_HEADERS)) {
     const value = attributes?.[name as keyof HttpAttributes];
@@ -249,12 +270,7 @@ export async function putBlob(
     contentMd5?: string;
   },
 ): Promise<WriteResponse> {
-  const headers = writeHeaders(
-    options.contentType,
-    options.metadata,
-    options.conditions,
-    options.attributes,
-  );
+  const headers = writeHeaders(options);
   headers["x-ms-blob-type"] = "BlockBlob";
   if (options.contentMd5 !== undefined) headers["content-md5"] = options.contentMd5;
   const response = await http.call({
@@ -319,12 +335,7 @@ export async function putBlockList(
     blobContentMd5?: string;
   },
 ): Promise<WriteResponse> {
-  const headers = writeHeaders(
-    options.contentType,
-    options.metadata,
-    options.conditions,
-    options.attributes,
-  );
+  const headers = writeHeaders(options);
   headers["content-type"] = "application/xml; charset=utf-8";
   if (options.blobContentMd5 !== undefined) {
     headers["x-ms-blob-content-md5"] = options.blobContentMd5;

@@ -8,7 +8,7 @@
 
 import type { BackendEntry, BackendFileInfo } from "../../backend.ts";
 import { DirectoryNotEmptyError, InvalidPathError, NotFoundError } from "../../errors.ts";
-import { deleteBlob, getBlobProperties, listBlobs, md5Digest } from "./_blob_api.ts";
+import { deleteBlob, getBlobProperties, listBlobs, storedVersion } from "./_blob_api.ts";
 import { BACKEND, isGone, refusesStartFrom } from "./_errors.ts";
 import { deleteManyBlobs } from "./_batch.ts";
 import { quoteEtag } from "./_etag.ts";
@@ -40,9 +40,7 @@ export function itemInfo(item: ListedBlob): BackendFileInfo {
   const etag = quoteEtag(item.etag);
   if (etag !== undefined) info.etag = etag;
   if (item.contentType !== undefined) info.contentType = item.contentType;
-  Object.assign(info, item.attributes);
-  const digest = md5Digest(item.contentMd5);
-  if (digest !== undefined) info.digest = digest;
+  Object.assign(info, storedVersion(item));
   info.metadata = userMetadata(item.metadata);
   return info;
 }

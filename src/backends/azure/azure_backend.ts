@@ -46,8 +46,8 @@ import {
   getAccountInfo,
   getBlobProperties,
   listBlobs,
-  md5Digest,
   startCopy,
+  storedVersion,
 } from "./_blob_api.ts";
 import {
   BACKEND,
@@ -108,6 +108,13 @@ function checkKey(key: string): void {
   }
 }
 
+/** What an upload reported, as a backend write result. */
+function writeResult(upload: UploadResult): BackendWriteResult {
+  const result: BackendWriteResult = { size: upload.size, etag: upload.etag };
+  if (upload.lastModified !== undefined) result.modifiedAt = upload.lastModified;
+  return Object.assign(result, storedVersion(upload));
+}
+
 /**
  * Checks every caller value of a write that becomes a header or metadata,
  * before any I/O (the Store checks them too; a backend used directly must
@@ -117,16 +124,6 @@ function checkKey(key: string): void {
  * @throws {TypeError} For an invalid content type, metadata name or value, or `ifMatch`.
  * @throws {RangeError} For metadata over 8 KiB.
  */
-/** What an upload reported, as a backend write result. */
-function writeResult(upload: UploadResult): BackendWriteResult {
-  const result: BackendWriteResult = { size: upload.size, etag: upload.etag };
-  if (upload.lastModified !== undefined) result.modifiedAt = upload.lastModified;
-  if (upload.versionId !== undefined) result.versionId = upload.versionId;
-  const digest = md5Digest(upload.contentMd5);
-  if (digest !== undefined) result.digest = digest;
-  return result;
-}
-
 function checkAzureWriteValues(options: BackendWriteOptions): void {
   checkWriteValues(options);
   if (options.ifMatch !== undefined) checkHeaderValue("ifMatch", options.ifMatch);
@@ -789,10 +786,7 @@ export class AzureBackend implements Backend {
       const info: BackendFileInfo = { key, size: p.size, modifiedAt: p.lastModified };
       if (p.etag !== undefined) info.etag = p.etag;
       if (p.contentType !== undefined) info.contentType = p.contentType;
-      Object.assign(info, p.attributes);
-      if (p.versionId !== undefined) info.versionId = p.versionId;
-      const digest = md5Digest(p.contentMd5);
-      if (digest !== undefined) info.digest = digest;
+      Object.assign(info, storedVersion(p));
       info.metadata = userMetadata(p.metadata);
       return info;
     } catch (error) {
