@@ -264,6 +264,15 @@ function checkRange(range: ByteRange | undefined): void {
   }
 }
 
+/** The lifetime of a signed URL in whole seconds (default one hour, at most seven days). */
+function checkExpiresIn(value: number | undefined): number {
+  const expiresIn = value ?? 3600;
+  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) {
+    throw new RangeError(`expiresIn must be whole seconds from 1 to 604800, got ${expiresIn}`);
+  }
+  return expiresIn;
+}
+
 /** `maxDepth` checked: `undefined` or a non-negative integer. */
 function checkDepth(maxDepth: number | undefined): number | undefined {
   if (maxDepth !== undefined && (!Number.isSafeInteger(maxDepth) || maxDepth < 0)) {
@@ -1126,8 +1135,9 @@ export class Store {
 
   /**
    * The files below a folder key at most `depth` levels down, in key order,
-   * after `startKey` (`pageSize`: the page the caller wants): one backend listing (recursive when `depth > 0`; levels
-   * deeper than `depth` are left out, as the Python library does).
+   * after `startKey` (`pageSize`: the page the caller wants): one backend
+   * listing (recursive when `depth > 0`; levels deeper than `depth` are left
+   * out, as the Python library does).
    */
   async *#files(
     key: string,
@@ -1602,13 +1612,4 @@ export class Store {
   toJSON(): { backend: string; rootPath: string } {
     return { backend: this.backendName, rootPath: this.#root };
   }
-}
-
-/** The lifetime of a signed URL in whole seconds (default one hour, at most seven days). */
-function checkExpiresIn(value: number | undefined): number {
-  const expiresIn = value ?? 3600;
-  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) {
-    throw new RangeError(`expiresIn must be whole seconds from 1 to 604800, got ${expiresIn}`);
-  }
-  return expiresIn;
 }

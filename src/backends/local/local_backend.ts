@@ -59,6 +59,14 @@ const CAPABILITIES = new Capabilities(ALL_CAPABILITIES).without(
   "signed_url",
   "http_attributes",
 );
+/** The error for a key that uses a name reserved for temporary files. */
+function reservedName(key: string, operation: string): InvalidPathError {
+  return new InvalidPathError(
+    `Cannot ${operation} because names starting with "${TEMP_PREFIX}" are reserved for temporary files`,
+    { path: key, backend: BACKEND },
+  );
+}
+
 /** Bytes in the longest native path (Linux `PATH_MAX`, counting the terminating NUL). */
 const PATH_MAX = 4096;
 /** Times a read resolves again when its file is swapped for a link between check and open. */
@@ -193,10 +201,7 @@ export class LocalBackend implements Backend {
       });
     }
     if (key.slice(key.lastIndexOf("/") + 1).startsWith(TEMP_PREFIX)) {
-      throw new InvalidPathError(
-        `Cannot ${operation} because names starting with "${TEMP_PREFIX}" are reserved for temporary files`,
-        { path: key, backend: BACKEND },
-      );
+      throw reservedName(key, operation);
     }
   }
 
@@ -606,12 +611,7 @@ export class LocalBackend implements Backend {
     try {
       this.#check(signal);
       const names = this.#names(key, operation);
-      if (names.some((name) => name.startsWith(TEMP_PREFIX))) {
-        throw new InvalidPathError(
-          `Cannot ${operation} because names starting with "${TEMP_PREFIX}" are reserved for temporary files`,
-          { path: key, backend: BACKEND },
-        );
-      }
+      if (names.some((name) => name.startsWith(TEMP_PREFIX))) throw reservedName(key, operation);
       await this.#withRoot(true, async (root) => {
         if (names.length === 0) return;
         // Another process may create something at the path between the check and
